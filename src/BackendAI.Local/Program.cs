@@ -1,0 +1,1 @@
+Console.WriteLine("BackendAI.Local: not yet implemented");
