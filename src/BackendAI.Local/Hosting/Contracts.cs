@@ -209,3 +209,24 @@ public sealed class ApiProblemException : Exception
     public static ApiProblemException InvalidParams(string msg, JsonNode? data = null) =>
         new(ProblemTypes.InvalidApiParams, msg, data);
 }
+
+/// <summary>A resolved, live session for handlers outside the sessions area (streams, files).</summary>
+/// <param name="View">The session's current view.</param>
+/// <param name="Kernel">Its kernel, when it is running.</param>
+/// <param name="WorkDirectory">Its work directory on disk.</param>
+/// <param name="Terminating">Cancelled when the session starts terminating (stream handlers close then).</param>
+public sealed record LocalSessionHandle(
+    SessionView View, BackendAI.Local.Kernels.IKernel? Kernel, string WorkDirectory, CancellationToken Terminating);
+
+/// <summary>Resolves session references (sessions.md §1) for a caller.</summary>
+public interface ISessionResolver
+{
+    /// <summary>
+    /// Resolves <paramref name="sessionRef"/> (id prefix, exact name, name prefix) among the owner's sessions;
+    /// throws <see cref="ApiProblemException"/> (404 object-not-found "No such session." or too-many-sessions-matched).
+    /// </summary>
+    /// <param name="caller">The requester (its own sessions are searched).</param>
+    /// <param name="sessionRef">The reference from the path.</param>
+    /// <param name="allowStale">Also match terminated/cancelled sessions.</param>
+    LocalSessionHandle Resolve(LocalIdentity caller, string sessionRef, bool allowStale = false);
+}
