@@ -240,7 +240,8 @@ public sealed class BackendAIClientOptions
         if (c.HasPath("endpoint"))
         {
             var value = c.GetValue("endpoint");
-            var list = value.IsArray() ? value.GetArray().Select(v => v.GetString()).ToList() : SplitList(value.GetString()).ToList();
+            var list = value.IsArray() ? value.GetArray().Select(v => v.GetString()).ToList()
+                : SplitList(value.GetString() ?? throw Bad(P + "endpoint", "has no value.")).ToList();
             Endpoints = ParseEndpoints(string.Join(",", list), P + "endpoint");
         }
         if (Str("endpoint-type") is { } et) EndpointType = ParseEndpointType(et, P + "endpoint-type");
@@ -256,7 +257,7 @@ public sealed class BackendAIClientOptions
         if (c.HasPath("vfolder-mounts"))
         {
             var value = c.GetValue("vfolder-mounts");
-            VFolderMounts = value.IsArray() ? value.GetArray().Select(v => v.GetString()).ToList() : SplitList(value.GetString());
+            VFolderMounts = value.IsArray() ? value.GetArray().Select(v => v.GetString()).ToList() : SplitList(value.GetString() ?? string.Empty);
         }
         if (Str("skip-ssl-verification") is { } ssl) SkipSslVerification = ParseBool(ssl, P + "skip-ssl-verification");
         if (Str("connection-timeout") is { } ct) ConnectionTimeout = ParseDuration(ct, P + "connection-timeout", allowZero: false);
@@ -283,7 +284,7 @@ public sealed class BackendAIClientOptions
             }
             else
             {
-                StorageProxyOverrides = ParseOverrides(value.GetString(), P + "override-storage-proxy");
+                StorageProxyOverrides = ParseOverrides(value.GetString() ?? string.Empty, P + "override-storage-proxy");
             }
         }
     }
