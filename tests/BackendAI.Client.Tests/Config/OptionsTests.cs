@@ -169,8 +169,10 @@ public class OptionsTests
     [Fact]
     public void Unparseable_hocon_is_a_client_error()
     {
-        var ex = Assert.Throws<BackendClientException>(() => BackendAIClientOptions.FromHocon("backendai.client { endpoint = "));
-        Assert.Equal("backendai.client", ex.Setting);
+        var ex = Assert.Throws<BackendClientException>(() => BackendAIClientOptions.FromHocon("backendai.client { endpoint = [1, 2 }"));
+        Assert.StartsWith("backendai.client", ex.Setting);
+        var empty = Assert.Throws<BackendClientException>(() => BackendAIClientOptions.FromHocon("backendai.client { endpoint = "));
+        Assert.Equal("backendai.client.endpoint", empty.Setting);
     }
 
     public static TheoryData<string, Action<BackendAIClientOptions>> BadCode() => new()
