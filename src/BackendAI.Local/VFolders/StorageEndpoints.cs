@@ -85,9 +85,8 @@ internal sealed class StorageService
     /// <summary>Issues a download token.</summary>
     public string BeginDownload(VFolderRecord folder, string relPath, bool archive)
     {
-        var full = VFolderFiles.Resolve(_store.RootOf(folder), relPath);
-        if (!File.Exists(full) && !Directory.Exists(full))
-            throw VFolderFiles.Failed($"No such file or directory: {relPath}");
+        // Existence is checked by the download itself (404 storage/file-not-found), as upstream's storage proxy does.
+        VFolderFiles.Resolve(_store.RootOf(folder), relPath);
         return _tokens.Issue(new TransferGrant("download", folder.HexId, relPath, 0, null, archive, 0), _options.DownloadTokenLifetime);
     }
 

@@ -91,7 +91,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> CreateAsync(HttpContext context)
     {
         var caller = CallerIdentity.Get(context);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly(s_createKeys);
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly(s_createKeys);
         var folder = Create(caller, p);
         var result = new JsonObject
         {
@@ -112,7 +112,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     }
 
     /// <summary>Validates a create request and adds the folder.</summary>
-    public VFolderRecord Create(LocalIdentity caller, RequestParams p)
+    public VFolderRecord Create(LocalIdentity caller, ApiParams p)
     {
         var name = p.RequiredString("name");
         VFolderNames.Validate(name, "name");
@@ -120,9 +120,9 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
         if (host != VFolderConstants.DefaultHost)
             throw ApiProblemException.InvalidParams("You are not allowed to use this vfolder host.");
         var usage = p.String("usage_mode") ?? "general";
-        if (!VFolderConstants.UsageModes.Contains(usage)) throw RequestParams.Invalid("usage_mode", $"value is not one of {string.Join(", ", VFolderConstants.UsageModes)}");
+        if (!VFolderConstants.UsageModes.Contains(usage)) throw ApiParams.Invalid("usage_mode", $"value is not one of {string.Join(", ", VFolderConstants.UsageModes)}");
         var permission = p.String("permission") ?? VFolderConstants.ReadWrite;
-        if (!VFolderConstants.Permissions.Contains(permission)) throw RequestParams.Invalid("permission", "value is not one of ro, rw, wd");
+        if (!VFolderConstants.Permissions.Contains(permission)) throw ApiParams.Invalid("permission", "value is not one of ro, rw, wd");
         var unmanaged = p.String("unmanaged_path", "unmanagedPath");
         if (unmanaged is not null)
         {
@@ -175,7 +175,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> ListAsync(HttpContext context)
     {
         var caller = CallerIdentity.Get(context);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false))
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false))
             .AllowOnly("all", "group_id", "groupId", "owner_user_email");
         if (p.Bool("all", false)) throw ApiProblemException.InvalidParams("Deprecated use of 'all' option");
         IReadOnlyList<VFolderAccess> folders;
@@ -193,7 +193,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
             var groupId = p.String("group_id", "groupId");
             if (groupId is not null)
             {
-                if (!Guid.TryParse(groupId, out var gid)) throw RequestParams.Invalid("group_id", "value is not a UUID");
+                if (!Guid.TryParse(groupId, out var gid)) throw ApiParams.Invalid("group_id", "value is not a UUID");
                 folders = folders.Where(a => a.Folder.IsUserFolder || a.Folder.GroupId == gid).ToList();
             }
         }
@@ -228,7 +228,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> HostsAsync(HttpContext context)
     {
         CallerIdentity.Get(context);
-        (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("group_id", "groupId");
+        (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("group_id", "groupId");
         return Json(new JsonObject
         {
             ["default"] = VFolderConstants.DefaultHost,
@@ -281,7 +281,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     {
         var caller = CallerIdentity.Get(context);
         var access = Require(context, name, VFolderConstants.ReadOnly);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("new_name");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("new_name");
         var newName = p.RequiredString("new_name");
         VFolderNames.Validate(newName, "new_name");
         if (!access.IsOwner) throw ApiProblemException.InvalidParams("Cannot change the name of a vfolder that is not owned by myself.");
@@ -297,11 +297,11 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> UpdateOptionsAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadOnly);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("cloneable", "permission");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("cloneable", "permission");
         var cloneable = p.StrictBool("cloneable");
         var permission = p.String("permission");
         if (permission is not null && !VFolderConstants.Permissions.Contains(permission))
-            throw RequestParams.Invalid("permission", "value is not one of ro, rw, wd");
+            throw ApiParams.Invalid("permission", "value is not one of ro, rw, wd");
         if (!access.IsOwner) throw ApiProblemException.InvalidParams("Cannot change the options of a vfolder that is not owned by myself.");
         store.Update(access.Folder with
         {
@@ -314,7 +314,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> MkdirAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadWrite);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "parents", "exist_ok");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "parents", "exist_ok");
         VFolderFiles.MakeDirectory(store.RootOf(access.Folder), p.RequiredString("path"), p.Bool("parents", true), p.Bool("exist_ok", false));
         return Results.StatusCode(StatusCodes.Status201Created);
     }
@@ -322,7 +322,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> RenameFileAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadWrite);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("target_path", "new_name", "is_dir");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("target_path", "new_name", "is_dir");
         p.Bool("is_dir", false);
         VFolderFiles.Rename(store.RootOf(access.Folder), p.RequiredString("target_path"), p.RequiredString("new_name"));
         return Json(new JsonObject());
@@ -331,7 +331,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> MoveFileAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadWrite);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("src", "dst");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("src", "dst");
         VFolderFiles.Move(store.RootOf(access.Folder), p.RequiredString("src"), p.RequiredString("dst"));
         return Json(new JsonObject());
     }
@@ -339,8 +339,8 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> DeleteFilesAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadWrite);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("files", "recursive");
-        var files = p.StringList("files") ?? throw RequestParams.Invalid("files", "is required");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("files", "recursive");
+        var files = p.StringList("files") ?? throw ApiParams.Invalid("files", "is required");
         VFolderFiles.Delete(store.RootOf(access.Folder), files, p.Bool("recursive", false));
         return Json(new JsonObject());
     }
@@ -348,16 +348,16 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> ListFilesAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadOnly);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path");
         return Json(VFolderFiles.ListingJson(VFolderFiles.List(store.RootOf(access.Folder), p.String("path") ?? "")));
     }
 
     public async Task<IResult> RequestUploadAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadWrite);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "size");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "size");
         var path = p.RequiredString("path");
-        var size = p.Long("size") ?? throw RequestParams.Invalid("size", "is required");
+        var size = p.Long("size") ?? throw ApiParams.Invalid("size", "is required");
         var token = storage.BeginUpload(access.Folder, path, size);
         return Json(new JsonObject { ["token"] = token, ["url"] = StorageUrl(context, StorageService.UploadPath) });
     }
@@ -365,8 +365,8 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
     public async Task<IResult> RequestDownloadAsync(HttpContext context, string name)
     {
         var access = Require(context, name, VFolderConstants.ReadOnly);
-        var p = (await RequestParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "file", "archive");
-        var path = p.String("path", "file") ?? throw RequestParams.Invalid("path", "is required");
+        var p = (await ApiParams.ReadAsync(context, context.RequestAborted).ConfigureAwait(false)).AllowOnly("path", "file", "archive");
+        var path = p.String("path", "file") ?? throw ApiParams.Invalid("path", "is required");
         var token = storage.BeginDownload(access.Folder, path, p.Bool("archive", false));
         return Json(new JsonObject { ["token"] = token, ["url"] = StorageUrl(context, StorageService.DownloadPath) });
     }
@@ -389,7 +389,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
                 if (k.Domain == caller.Domain || caller.IsSuperAdmin) yield return (k.GroupId, k.GroupName);
     }
 
-    private static long? ParseQuota(RequestParams p)
+    private static long? ParseQuota(ApiParams p)
     {
         string? text;
         try
@@ -413,7 +413,7 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
             text = text[..^1];
         }
         if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) || value < 0)
-            throw RequestParams.Invalid("quota", "value is not a size string");
+            throw ApiParams.Invalid("quota", "value is not a size string");
         var bytes = value * multiplier;
         if (bytes == 0) return null;
         return Math.Max(1, (long)Math.Ceiling(bytes / (1 << 20)));

@@ -10,15 +10,15 @@ namespace BackendAI.Local.VFolders;
 /// Request parameters read the upstream way (auth-and-transport.md §2.3): the JSON body when the request has one,
 /// otherwise the query string; unknown keys are refused.
 /// </summary>
-internal sealed class RequestParams
+internal sealed class ApiParams
 {
     private const int MaxBodyBytes = 1 << 20;
     private readonly JsonObject _values;
 
-    private RequestParams(JsonObject values) => _values = values;
+    private ApiParams(JsonObject values) => _values = values;
 
     /// <summary>Reads the parameters of <paramref name="context"/>.</summary>
-    public static async Task<RequestParams> ReadAsync(HttpContext context, CancellationToken cancellationToken)
+    public static async Task<ApiParams> ReadAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var hasBody = request.ContentLength > 0 ||
@@ -27,7 +27,7 @@ internal sealed class RequestParams
         {
             var fromQuery = new JsonObject();
             foreach (var (key, value) in request.Query) fromQuery[key] = value.ToString();
-            return new RequestParams(fromQuery);
+            return new ApiParams(fromQuery);
         }
         if (request.ContentLength > MaxBodyBytes) throw ApiProblemException.InvalidParams("Malformed body");
         using var buffer = new MemoryStream();
@@ -38,13 +38,13 @@ internal sealed class RequestParams
             if (buffer.Length + read > MaxBodyBytes) throw ApiProblemException.InvalidParams("Malformed body");
             buffer.Write(chunk, 0, read);
         }
-        if (buffer.Length == 0) return new RequestParams(new JsonObject());
+        if (buffer.Length == 0) return new ApiParams(new JsonObject());
         try
         {
             return JsonNode.Parse(buffer.ToArray()) switch
             {
-                JsonObject o => new RequestParams(o),
-                null => new RequestParams(new JsonObject()),
+                JsonObject o => new ApiParams(o),
+                null => new ApiParams(new JsonObject()),
                 _ => throw ApiProblemException.InvalidParams("Malformed body"),
             };
         }
@@ -55,10 +55,10 @@ internal sealed class RequestParams
     }
 
     /// <summary>Parameters from a JSON object (tests, internal callers).</summary>
-    public static RequestParams From(JsonObject values) => new(values);
+    public static ApiParams From(JsonObject values) => new(values);
 
     /// <summary>Refuses keys outside <paramref name="allowed"/> (400 "Input validation error").</summary>
-    public RequestParams AllowOnly(params string[] allowed)
+    public ApiParams AllowOnly(params string[] allowed)
     {
         var bad = new JsonObject();
         foreach (var (key, _) in _values)
