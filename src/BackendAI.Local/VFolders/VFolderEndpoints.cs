@@ -135,7 +135,10 @@ internal sealed class VFolderService(VFolderStore store, StorageService storage,
         if (groupRef is not null)
         {
             if (!caller.IsAdmin) throw new ApiProblemException(ProblemTypes.GenericForbidden, "no permission");
-            group = KnownGroups(caller).FirstOrDefault(g => g.Id.ToString() == groupRef.ToLowerInvariant() || g.Name == groupRef);
+            group = KnownGroups(caller)
+                .Where(g => g.Id.ToString() == groupRef.ToLowerInvariant() || g.Name == groupRef)
+                .Select(g => ((Guid, string)?)g)
+                .FirstOrDefault();
             if (group is null) throw ApiProblemException.NotFound("No such user group (or project).");
             if (name.StartsWith('.')) throw ApiProblemException.InvalidParams("dot-prefixed vfolders cannot be a group folder.");
         }
