@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using BackendAI.Local;
 using BackendAI.Local.Hosting;
+using BackendAI.Local.GraphQL;
 using BackendAI.Local.VFolders;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,7 +46,8 @@ public sealed class VFolderTestHost : IAsyncDisposable
     public bool OwnsDirectory { get; set; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<VFolderTestHost> StartAsync(string? dataDirectory = null, Action<VFolderOptions>? configure = null)
+    public static async Task<VFolderTestHost> StartAsync(string? dataDirectory = null, Action<VFolderOptions>? configure = null,
+        Action<IServiceCollection>? services = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "bai-vf-" + Guid.NewGuid().ToString("N"));
@@ -54,6 +56,8 @@ public sealed class VFolderTestHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddLocalVFolders(new LocalBackendPaths(dataDirectory));
         if (configure is not null) builder.Services.Configure(configure);
+        builder.Services.AddLocalGraphQL();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -72,6 +76,7 @@ public sealed class VFolderTestHost : IAsyncDisposable
             }
         });
         app.MapVFolderEndpoints();
+        app.MapGraphQLEndpoints();
         await app.StartAsync();
         return new VFolderTestHost(app, dataDirectory, owns);
     }
