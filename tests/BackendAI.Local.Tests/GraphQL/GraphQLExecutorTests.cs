@@ -8,7 +8,7 @@ namespace BackendAI.Local.Tests.GraphQL;
 public sealed class GraphQLHostFixture : IAsyncLifetime
 {
     public FakeSessions Sessions { get; } = new();
-    public VFolderTestHost Host { get; private set; } = null!;
+    public GraphQLTestHost Host { get; private set; } = null!;
 
     // Admin: 4 live (one per minute) + 2 dead; user: 2 live + 1 dead.
     public SessionView AdminRunning { get; } = FakeSessions.Session("adm-run", VFolderTestHost.Admin, "RUNNING", 1);
@@ -24,7 +24,7 @@ public sealed class GraphQLHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Sessions.Items.AddRange([AdminRunning, AdminPending, AdminBatch, AdminError, AdminDone, AdminCancelled, UserRunning, UserRestarting, UserDead]);
-        Host = await VFolderTestHost.StartAsync(services: s =>
+        Host = await GraphQLTestHost.StartAsync(services: s =>
         {
             s.AddSingleton<ISessionQuerySource>(Sessions);
             s.AddSingleton<IKeypairStore, FakeKeypairs>();
@@ -35,7 +35,7 @@ public sealed class GraphQLHostFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
-public sealed class GraphQLTests(GraphQLHostFixture fixture) : IClassFixture<GraphQLHostFixture>
+public sealed class GraphQLExecutorTests(GraphQLHostFixture fixture) : IClassFixture<GraphQLHostFixture>
 {
     private const string PsQuery = """
         query($limit:Int!, $offset:Int!, $status: String, $access_key: String, $filter: String, $order: String) {
@@ -49,7 +49,7 @@ public sealed class GraphQLTests(GraphQLHostFixture fixture) : IClassFixture<Gra
 
     private const string DefaultPsStatus = "PENDING,SCHEDULED,PREPARING,PULLING,RUNNING,RESTARTING,TERMINATING,RESIZING,SUSPENDED,ERROR";
 
-    private VFolderTestHost Host => fixture.Host;
+    private GraphQLTestHost Host => fixture.Host;
 
     private async Task<(int Status, JsonNode? Body, string Raw)> GqlAsync(string query, JsonObject? variables = null, LocalIdentity? caller = null,
         string path = "/admin/gql")
