@@ -62,9 +62,9 @@ public sealed class ComputeSession : IAsyncDisposable
     public async Task<ExecutionOutcome> ExecuteAsync(string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default)
     {
         var source = CreateRunSource(code, options, collect: true, cancellationToken);
-        var (outcome, done) = source.ToMaterialized(Sink.Ignore<ConsoleRecord>(), Keep.Both).Run(_runtime.Materializer);
-        await done.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await outcome.ConfigureAwait(false);
+        // The outcome completes when the run ends, fails or is cancelled (with the unwrapped cause).
+        var outcome = source.ToMaterialized(Sink.Ignore<ConsoleRecord>(), Keep.Left).Run(_runtime.Materializer);
+        return await outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs code and streams its console records; a slow consumer slows the run's <c>continue</c> calls.</summary>

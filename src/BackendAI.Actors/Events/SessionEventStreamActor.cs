@@ -24,7 +24,7 @@ public sealed record EventSourceAnswered(Source<SessionEvent, NotUsed> Events);
 /// with exponential backoff and jitter whenever it drops; after each (re)connect the sessions
 /// reconcile, because the server replays nothing.
 /// </summary>
-public sealed class SessionEventStreamActor : ReceiveActor
+internal sealed class SessionEventStreamActor : ReceiveActor
 {
     private readonly ISessionApi _api;
     private readonly SessionEventFilter _filter;
@@ -35,7 +35,7 @@ public sealed class SessionEventStreamActor : ReceiveActor
     private Source<SessionEvent, NotUsed>? _hub;
     private int _connects;
 
-    internal SessionEventStreamActor(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions)
+    public SessionEventStreamActor(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions)
     {
         _api = api;
         _filter = filter;

@@ -23,9 +23,9 @@ public sealed record RuntimeRefs(IActorRef Sessions, IActorRef Events, IActorRef
 /// The root of one runtime: supervises the transfer pool, the sessions manager, the event
 /// stream and the status relay (docs/architecture.md).
 /// </summary>
-public sealed class BackendAIGuardian : ReceiveActor
+internal sealed class BackendAIGuardian : ReceiveActor
 {
-    internal BackendAIGuardian(ISessionApi api, BackendAISettings settings, SessionEventFilter filter,
+    public BackendAIGuardian(ISessionApi api, BackendAISettings settings, SessionEventFilter filter,
         ConcurrentDictionary<string, SessionStatusCell> cells)
     {
         var transfers = Context.ActorOf(TransferActor.Props(api, settings.Transfer), "transfers");

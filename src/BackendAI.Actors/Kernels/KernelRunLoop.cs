@@ -28,7 +28,7 @@ public sealed record StopRun(string SessionId) : ISessionMessage;
 /// consumer's demand paces the <c>continue</c> requests. Keeps the server's run id from the first
 /// result; stops itself when the run is over.
 /// </summary>
-public sealed class KernelRunLoop : ReceiveActor
+internal sealed class KernelRunLoop : ReceiveActor
 {
     private readonly string _sessionId;
     private readonly ISessionApi _api;
@@ -39,7 +39,7 @@ public sealed class KernelRunLoop : ReceiveActor
     private bool _busy;
     private bool _finished;
 
-    internal KernelRunLoop(string sessionId, ExecuteRequest first, ISessionApi api, RunLoopSettings settings)
+    public KernelRunLoop(string sessionId, ExecuteRequest first, ISessionApi api, RunLoopSettings settings)
     {
         _sessionId = sessionId;
         _first = first;

@@ -1,4 +1,3 @@
-using Akka;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -22,8 +21,14 @@ internal static class RunSource
         Source.Setup((_, _) =>
             {
                 var cursor = new RunCursor(session, sessionId, request, inputProvider, askTimeout, callTimeout, collect, cancellationToken);
-                return Source.UnfoldResourceAsync<IReadOnlyList<ConsoleRecord>, RunCursor>(
-                        cursor.StartAsync, c => c.NextAsync(), c => c.CloseAsync())
+                // UnfoldAsync, not UnfoldResourceAsync: the latter reads ahead, which would issue
+                // execute calls nobody asked for. The run loop is stopped when the stream ends.
+                return Source.UnfoldAsync<RunCursor, IReadOnlyList<ConsoleRecord>>(cursor, c => c.NextAsync())
+                    .WatchTermination((mat, done) =>
+                    {
+                        done.ContinueWith(_ => cursor.Close(), TaskScheduler.Default);
+                        return mat;
+                    })
                     .SelectMany(batch => batch)
                     .Buffer(bufferSize, OverflowStrategy.Backpressure)
                     .MapMaterializedValue(_ => cursor.Outcome);
@@ -45,27 +50,18 @@ internal static class RunSource
 
         public Task<ExecutionOutcome> Outcome => _outcome.Task;
 
-        public async Task<RunCursor> StartAsync()
+        public async Task<Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>> NextAsync()
         {
+            if (_done) return Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>.None;
             try
             {
-                var started = await session.Ask<RunStarted>(new StartRun(sessionId, request), askTimeout, cancellationToken)
-                    .ConfigureAwait(false);
-                _loop = started.RunLoop;
-                return this;
-            }
-            catch (Exception ex)
-            {
-                _outcome.TrySetException(SessionActor.Unwrap(ex));
-                throw;
-            }
-        }
+                if (_loop is null)
+                {
+                    var started = await session.Ask<RunStarted>(new StartRun(sessionId, request), askTimeout, cancellationToken)
+                        .ConfigureAwait(false);
+                    _loop = started.RunLoop;
+                }
 
-        public async Task<Option<IReadOnlyList<ConsoleRecord>>> NextAsync()
-        {
-            if (_done) return Option<IReadOnlyList<ConsoleRecord>>.None;
-            try
-            {
                 string? input = null;
                 if (_prompt is { } prompt)
                 {
@@ -99,7 +95,7 @@ internal static class RunSource
                         _stderr.ToString(), _console.ToArray(), batch.RunId ?? ""));
                 }
 
-                return Option<IReadOnlyList<ConsoleRecord>>.Create(batch.Console);
+                return Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>.Create((this, batch.Console));
             }
             catch (Exception ex)
             {
@@ -109,14 +105,11 @@ internal static class RunSource
             }
         }
 
-        public Task<Done> CloseAsync()
+        public void Close()
         {
-            if (!_done)
-            {
-                _loop?.Tell(new StopRun(sessionId));
-                _outcome.TrySetException(new OperationCanceledException($"The run in session '{sessionId}' was cancelled by its consumer."));
-            }
-            return Task.FromResult(Done.Instance);
+            if (_done) return;
+            _loop?.Tell(new StopRun(sessionId));
+            _outcome.TrySetException(new OperationCanceledException($"The run in session '{sessionId}' was cancelled by its consumer."));
         }
     }
 }

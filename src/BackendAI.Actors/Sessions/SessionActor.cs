@@ -14,7 +14,7 @@ namespace BackendAI.Actors.Sessions;
 /// commands wait (stashed) until RUNNING. It never trusts memory across restarts: every
 /// (re)start reads the status from the server first.
 /// </summary>
-public sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
+internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
 {
     private readonly string _id;
     private readonly ISessionApi _api;
@@ -37,7 +37,7 @@ public sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    internal SessionActor(string sessionId, string? sessionName, ISessionApi api, SessionSettings settings,
+    public SessionActor(string sessionId, string? sessionName, ISessionApi api, SessionSettings settings,
         RunLoopSettings runLoop, IActorRef transfers, TimeSpan? maxWait)
     {
         _id = sessionId;

@@ -27,7 +27,7 @@ public sealed record EventStreamReconnected(int Attempt);
 /// for sessions attached by name). Routes SSE events to them and tells them all to reconcile
 /// after the event stream reconnects.
 /// </summary>
-public sealed class SessionManager : ReceiveActor
+internal sealed class SessionManager : ReceiveActor
 {
     private readonly ISessionApi _api;
     private readonly BackendAISettings _settings;
@@ -36,7 +36,7 @@ public sealed class SessionManager : ReceiveActor
     private readonly Dictionary<string, string> _keyByName = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    internal SessionManager(ISessionApi api, BackendAISettings settings, IActorRef transfers)
+    public SessionManager(ISessionApi api, BackendAISettings settings, IActorRef transfers)
     {
         _api = api;
         _settings = settings;

@@ -11,14 +11,14 @@ namespace BackendAI.Actors.Transfers;
 /// The transfer itself is the client's (multipart upload, safe tar extraction); progress and
 /// cancellation are passed straight through.
 /// </summary>
-public sealed class TransferActor : ReceiveActor
+internal sealed class TransferActor : ReceiveActor
 {
     private readonly ISessionApi _api;
     private readonly TransferSettings _settings;
     private readonly Queue<(ISessionCommand Command, IActorRef ReplyTo)> _waiting = new();
     private int _running;
 
-    internal TransferActor(ISessionApi api, TransferSettings settings)
+    public TransferActor(ISessionApi api, TransferSettings settings)
     {
         _api = api;
         _settings = settings;
