@@ -10,6 +10,7 @@ using BackendAI.Actors.Internal;
 using BackendAI.Actors.Reactive;
 using BackendAI.Actors.Sessions;
 using BackendAI.Client;
+using BackendAI.Client.Config;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -30,11 +31,54 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     private readonly Lazy<Task<RuntimeRefs>> _refs;
     private readonly Lazy<Task<Source<SessionEvent, NotUsed>>> _events;
     private readonly ILogger _logger;
+    private readonly BackendAIClient? _client;
     private int _disposed;
 
-    internal BackendAIRuntime(ActorSystem system, bool ownsSystem, ISessionApi api, SessionEventFilter filter,
-        ILoggerFactory? loggerFactory)
+    /// <summary>
+    /// Creates a runtime with its own actor system, configured from <paramref name="config"/> with the
+    /// library's <c>reference.conf</c> as fallback.
+    /// </summary>
+    /// <param name="options">Client options (validated here; the secret key is never logged).</param>
+    /// <param name="config">HOCON for the actor system and <c>backendai { … }</c>; <c>null</c> = defaults.</param>
+    /// <param name="loggerFactory">Logging for the client and runtime.</param>
+    public static BackendAIRuntime Create(BackendAIClientOptions options, Config? config = null, ILoggerFactory? loggerFactory = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var system = CreateSystem(config);
+        return new BackendAIRuntime(system, ownsSystem: true, options, loggerFactory);
+    }
+
+    /// <summary>
+    /// Creates a runtime inside an existing actor system (the system's own <c>backendai</c> settings are
+    /// used, with <c>reference.conf</c> as fallback). Disposing the runtime stops only its actors.
+    /// </summary>
+    public static BackendAIRuntime Attach(ActorSystem system, BackendAIClientOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new BackendAIRuntime(system, ownsSystem: false, options, loggerFactory);
+    }
+
+    private BackendAIRuntime(ActorSystem system, bool ownsSystem, BackendAIClientOptions options, ILoggerFactory? loggerFactory)
+        : this(system, ownsSystem, options, new BackendAIClient(options, loggerFactory), loggerFactory)
+    {
+    }
+
+    private BackendAIRuntime(ActorSystem system, bool ownsSystem, BackendAIClientOptions options, BackendAIClient client, ILoggerFactory? loggerFactory)
+        : this(system, ownsSystem, new ClientSessionApi(client),
+            new SessionEventFilter(Group: null, OwnerAccessKey: null), loggerFactory, client)
+    {
+    }
+
+    /// <summary>The wire client the runtime uses (for calls the runtime does not wrap).</summary>
+    public BackendAIClient Client => _client ?? throw new InvalidOperationException("This runtime was built over a test double, not a BackendAIClient.");
+
+    internal BackendAIRuntime(ActorSystem system, bool ownsSystem, ISessionApi api, SessionEventFilter filter,
+        ILoggerFactory? loggerFactory, BackendAIClient? client = null)
+    {
+        _client = client;
         System = system;
         _ownsSystem = ownsSystem;
         _api = api;
@@ -126,10 +170,11 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
             _logger.LogWarning("The runtime's actors did not stop within 10 seconds");
         }
         if (_ownsSystem) await System.Terminate().ConfigureAwait(false);
+        if (_client is not null) await _client.DisposeAsync().ConfigureAwait(false);
     }
 
     internal static ActorSystem CreateSystem(Config? config, string name = "backendai") =>
-        ActorSystem.Create(name, BackendAIConfig.WithFallback(config));
+        ActorSystem.Create(name, BackendAIConfig.WithFallback(config).WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING")));
 
     internal void Release(ComputeSession session)
     {

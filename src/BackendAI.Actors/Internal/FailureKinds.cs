@@ -34,5 +34,5 @@ internal static class FailureKinds
     };
 
     /// <summary>The server's <c>Retry-After</c>, when the error carries one.</summary>
-    public static TimeSpan? RetryAfter(Exception ex) => null;
+    public static TimeSpan? RetryAfter(Exception ex) => (ex as RateLimitedException)?.RetryAfter;
 }

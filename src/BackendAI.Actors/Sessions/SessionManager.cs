@@ -150,7 +150,7 @@ internal sealed class SessionManager : ReceiveActor
     /// <summary>The create response's status; <c>TIMEOUT</c> means "still queued" (Client 17).</summary>
     internal static SessionStatus? ParseCreateStatus(string wire) =>
         wire == "TIMEOUT" ? SessionStatus.Pending
-        : Enum.TryParse<SessionStatus>(wire, ignoreCase: true, out var s) ? s : null;
+        : SessionStatuses.TryParse(wire, out var s) ? s : null;
 
     private sealed record Created(SessionCreateResult Result, TimeSpan? MaxWait, IActorRef ReplyTo);
 

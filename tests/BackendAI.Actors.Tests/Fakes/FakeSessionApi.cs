@@ -94,7 +94,7 @@ internal sealed class FakeSessionApi : ISessionApi
     public Task<IReadOnlyList<SessionFileEntry>> ListFilesAsync(string sessionRef, string path, CancellationToken cancellationToken)
     {
         Calls.Enqueue("list:" + path);
-        return Task.FromResult<IReadOnlyList<SessionFileEntry>>([new SessionFileEntry("a.txt", 1, "-rw-r--r--", null)]);
+        return Task.FromResult<IReadOnlyList<SessionFileEntry>>([new SessionFileEntry("a.txt", "-rw-r--r--", 1, 0, 0, 0)]);
     }
 
     public Task InterruptAsync(string sessionRef, CancellationToken cancellationToken)
