@@ -109,7 +109,8 @@ internal sealed class AuthMiddleware(
         }
 
         int limit, remaining;
-        if (endpoint.Metadata.GetMetadata<PublicEndpointMetadata>() is not null)
+        if (endpoint.Metadata.GetMetadata<PublicEndpointMetadata>() is not null
+            || endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null)
         {
             limit = remaining = 1000;
         }
