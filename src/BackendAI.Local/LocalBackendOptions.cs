@@ -116,6 +116,7 @@ public sealed class LocalBackendOptions
             foreach (var item in c.GetValue("keypairs").GetArray())
             {
                 var k = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
+                if (k.IsEmpty || item.IsEmpty) continue;
                 var access = Required(k, "access-key");
                 var email = k.GetString("email", access.ToLowerInvariant() + "@local");
                 o.ExtraKeypairs.Add(new LocalKeypair(
@@ -136,6 +137,7 @@ public sealed class LocalBackendOptions
                 foreach (var item in f.GetValue("routes").GetArray())
                 {
                     var r = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
+                    if (r.IsEmpty || item.IsEmpty) continue;
                     o.Faults.Routes.Add(new RouteFault
                     {
                         PathPrefix = r.GetString("path-prefix", "/"),
