@@ -276,4 +276,38 @@ public sealed class PythonKernelTests
         await Assert.ThrowsAsync<KernelRunNotFoundException>(() =>
             h.Kernel.ExecuteAsync(new KernelExecuteRequest(KernelExecuteMode.Continue, "nope", ""), TimeSpan.FromSeconds(1), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Python_http_service_starts_on_demand_once_and_restart_stops_it()
+    {
+        await using var h = await KernelHarness.StartAsync("python:3.11");
+        var services = Assert.IsAssignableFrom<IKernelAppServices>(h.Kernel);
+        using var cts = new CancellationTokenSource(KernelHarness.Generous);
+
+        var first = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        var again = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        Assert.Equal(first, again);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => services.StartServiceAsync("jupyter", 8888, cts.Token));
+
+        await h.Kernel.RestartAsync(cts.Token);
+
+        var refused = false;
+        while (!refused && !cts.IsCancellationRequested)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(first, cts.Token);
+                await Task.Delay(50, cts.Token);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                refused = true;
+            }
+        }
+        Assert.True(refused, "the http service survived the restart");
+        var restarted = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(restarted, cts.Token);
+    }
 }
