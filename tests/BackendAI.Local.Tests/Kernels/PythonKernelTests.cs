@@ -60,12 +60,13 @@ public sealed class PythonKernelTests
     {
         await using var h = await KernelHarness.StartAsync("python:3.11");
 
-        var results = await h.QueryAsync("import os, sys\nos.system('echo from-child; echo child-err 1>&2')\nos.write(1, b'{\"t\": \"done\", \"exit\": 5}\\n')\nprint('after')");
+        var results = await h.QueryAsync("import os, sys\nsys.stdout.buffer.write('bytes-ok\\n'.encode())\nos.system('echo from-child; echo child-err 1>&2')\nos.write(1, b'{\"t\": \"done\", \"exit\": 5}\\n')\nprint('after')");
 
         Assert.Equal("finished", results[^1].Status);
         Assert.Equal(0, results[^1].ExitCode);
         var stdout = ConsoleText.Of(results, "stdout");
         Assert.Contains("from-child\n", stdout);
+        Assert.Contains("bytes-ok\n", stdout);
         Assert.Contains("{\"t\": \"done\", \"exit\": 5}\n", stdout);
         Assert.Contains("after\n", stdout);
         Assert.Contains("child-err\n", ConsoleText.Of(results, "stderr"));
