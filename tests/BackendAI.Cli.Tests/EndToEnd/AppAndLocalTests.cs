@@ -23,11 +23,12 @@ public partial class AppAndLocalTests(CliServerFixture server) : IClassFixture<C
         {
             var dir = Directory.CreateTempSubdirectory("cli-app-").FullName;
             await File.WriteAllTextAsync(Path.Combine(dir, "hello.txt"), "served through the tunnel\n");
-            Assert.Equal(0, (await server.RunAsync("", dir, "upload", name, "hello.txt")).ExitCode);
+            Assert.Equal(0, (await server.RunInAsync("", dir, "upload", name, "hello.txt")).ExitCode);
 
             var proxy = Cli.RunAsync(server.Environment(), ["app", name, "http", "-b", "127.0.0.1:0"], cancellationToken: cts.Token, stdout: stdout);
             await Task.WhenAny(stdout.WaitForAsync("tcp://", TimeSpan.FromSeconds(30)), proxy);
-            Assert.False(proxy.IsCompleted, proxy.IsCompleted ? proxy.Result.ToString() : "");
+            if (proxy.IsCompleted)
+            Assert.Fail((await proxy).ToString());
             var port = int.Parse(ProxyUrl().Match(stdout.ToString()).Groups[1].Value);
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
@@ -76,7 +77,8 @@ public partial class AppAndLocalTests(CliServerFixture server) : IClassFixture<C
         var serve = Cli.RunAsync(new Dictionary<string, string?>(), ["local", "serve", "--port", "0", "--data-dir", dataDir],
             cancellationToken: cts.Token, stderr: stderr);
         await Task.WhenAny(stderr.WaitForAsync("listening on", TimeSpan.FromSeconds(30)), serve);
-        Assert.False(serve.IsCompleted, serve.IsCompleted ? serve.Result.ToString() : "");
+        if (serve.IsCompleted)
+            Assert.Fail((await serve).ToString());
         var endpoint = ServerUrl().Match(stderr.ToString()).Groups[1].Value;
 
         using var http = new HttpClient();

@@ -37,7 +37,7 @@ public class CliServerFixture : LocalServerFixture
 
     public Task<CliResult> RunAsync(params string[] args) => Cli.RunAsync(Environment(), args);
 
-    public Task<CliResult> RunAsync(string stdin, string workingDirectory, params string[] args) =>
+    public Task<CliResult> RunInAsync(string stdin, string workingDirectory, params string[] args) =>
         Cli.RunAsync(Environment(), args, stdin, workingDirectory);
 }
 

@@ -26,7 +26,7 @@ public class RunCommandTests(CliServerFixture server) : IClassFixture<CliServerF
     [Fact]
     public async Task Run_answers_input_prompts_from_stdin()
     {
-        var r = await server.RunAsync("Lablup\n", Path.GetTempPath(), "run", "python:3.9-ubuntu20.04", "--rm", "-q", "-t", NewName("run-input"),
+        var r = await server.RunInAsync("Lablup\n", Path.GetTempPath(), "run", "python:3.9-ubuntu20.04", "--rm", "-q", "-t", NewName("run-input"),
             "-c", "name = input('who? ')\nprint('hi', name)");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("who? hi Lablup\n", r.Stdout);
@@ -37,7 +37,7 @@ public class RunCommandTests(CliServerFixture server) : IClassFixture<CliServerF
     {
         var dir = Directory.CreateTempSubdirectory("cli-run-").FullName;
         await File.WriteAllTextAsync(Path.Combine(dir, "main.py"), "import sys\nprint('args', sys.argv[1:])\n");
-        var r = await server.RunAsync("", dir, "run", "python:3.9-ubuntu20.04", "--rm", "-t", NewName("run-batch"),
+        var r = await server.RunInAsync("", dir, "run", "python:3.9-ubuntu20.04", "--rm", "-t", NewName("run-batch"),
             "--exec", "python3 main.py one two", "main.py");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("args ['one', 'two']", r.Stdout, StringComparison.Ordinal);

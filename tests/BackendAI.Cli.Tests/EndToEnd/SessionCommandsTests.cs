@@ -91,7 +91,7 @@ public class SessionCommandsTests(CliServerFixture server) : IClassFixture<CliSe
         {
             var dir = Directory.CreateTempSubdirectory("cli-files-").FullName;
             await File.WriteAllTextAsync(Path.Combine(dir, "data.txt"), "payload-123\n");
-            var up = await server.RunAsync("", dir, "upload", name, "data.txt");
+            var up = await server.RunInAsync("", dir, "upload", name, "data.txt");
             Assert.True(up.ExitCode == 0, up.ToString());
 
             var ls = await server.RunAsync("ls", name);
@@ -152,7 +152,7 @@ public class SessionCommandsTests(CliServerFixture server) : IClassFixture<CliSe
         while (true)
         {
             var r = await run();
-            if (done(r) || DateTime.UtcNow > deadline)
+            if (done(r) || r.ExitCode != 0 || DateTime.UtcNow > deadline)
                 return r;
             await Task.Delay(50);
         }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using BackendAI.Client;
+using BackendAI.Client.Config;
+using BackendAI.Client.Events;
 
 namespace BackendAI.Cli.Tests.EndToEnd;
 
@@ -12,7 +14,7 @@ public class SweepTests(CliServerFixture server) : IClassFixture<CliServerFixtur
         await File.WriteAllTextAsync(Path.Combine(dir, "job.sh"), "echo job\n");
         var logs = Path.Combine(dir, "logs");
         var prefix = "sw" + Guid.NewGuid().ToString("N")[..6];
-        var r = await server.RunAsync("", dir, "run", "sim", "--rm", "-t", prefix, "--log-dir", logs, "--max-parallel", "3",
+        var r = await server.RunInAsync("", dir, "run", "sim", "--rm", "-t", prefix, "--log-dir", logs, "--max-parallel", "3",
             "-e", "X=$X", "--env-range=X=case:1,2,3,4", "--exec", "run $Y", "--exec-range", "Y=case:a,b", "job.sh");
         Assert.True(r.ExitCode == 0, r.ToString());
 

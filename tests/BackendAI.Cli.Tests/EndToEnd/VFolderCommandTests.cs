@@ -26,7 +26,7 @@ public class VFolderCommandTests(CliServerFixture server) : IClassFixture<CliSer
             var info = await server.RunAsync("vfolder", "info", name, "--output", "json");
             Assert.Equal(name, JsonDocument.Parse(info.Stdout).RootElement.GetProperty("name").GetString());
 
-            var up = await server.RunAsync("", dir, "vfolder", "upload", name, "blob.bin");
+            var up = await server.RunInAsync("", dir, "vfolder", "upload", name, "blob.bin");
             Assert.True(up.ExitCode == 0, up.ToString());
             Assert.Equal(0, (await server.RunAsync("vfolder", "mkdir", name, "sub")).ExitCode);
             var mv = await server.RunAsync("vfolder", "mv", name, "blob.bin", "renamed.bin");
