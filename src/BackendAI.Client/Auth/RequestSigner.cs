@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace BackendAI.Client.Auth;
@@ -22,8 +24,14 @@ public readonly record struct SignatureInput(
 /// </summary>
 public sealed class RequestSigner
 {
+    private const int MaxCachedKeys = 64;
+    private const int StackMessageBytes = 1024;
+
     private readonly byte[] _secret;
-    private readonly ConcurrentDictionary<(string Day, string Host), byte[]> _keys = new();
+    private readonly ConcurrentDictionary<(string Day, string Host), DerivedKey> _keys = new();
+    private readonly HashAlgorithmName? _algorithm;
+    private readonly byte[] _emptyBodyHash;
+    private DayKeyMemo? _lastDay;
 
     /// <summary>Creates a signer for one keypair.</summary>
     /// <param name="accessKey">The access key (public part).</param>
@@ -36,6 +44,8 @@ public sealed class RequestSigner
         AccessKey = accessKey;
         _secret = Encoding.UTF8.GetBytes(secretKey);
         Hash = hash ?? SignatureHash.Sha256;
+        _algorithm = AlgorithmOf(Hash);
+        _emptyBodyHash = Encoding.ASCII.GetBytes(Hash.EmptyBodyHash);
     }
 
     /// <summary>The access key this signer signs for.</summary>
@@ -61,14 +71,150 @@ public sealed class RequestSigner
     /// derived from <see cref="SignatureInput.Date"/> when null.</param>
     public string Sign(in SignatureInput input, string? dayKey = null)
     {
-        dayKey ??= DayKeyOf(input.Date);
-        var key = _keys.GetOrAdd((dayKey, input.Host), static (k, self) =>
+        dayKey ??= CachedDayKeyOf(input.Date);
+        var key = KeyFor(dayKey, input.Host);
+
+        // The string to sign, built directly as UTF-8 (same bytes as Encoding.UTF8.GetBytes(StringToSign(input))).
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(
+            input.Method.Length + input.PathAndQuery.Length + input.Date.Length + input.Host.Length +
+            input.ContentType.Length + input.ApiVersion.Length) + 64 + _emptyBodyHash.Length;
+        byte[]? rented = null;
+        var buffer = maxBytes <= StackMessageBytes
+            ? stackalloc byte[StackMessageBytes]
+            : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+        try
+        {
+            var n = 0;
+            n += WriteCased(input.Method, buffer[n..], upper: true);
+            buffer[n++] = (byte)'\n';
+            n += Encoding.UTF8.GetBytes(input.PathAndQuery, buffer[n..]);
+            buffer[n++] = (byte)'\n';
+            n += Encoding.UTF8.GetBytes(input.Date, buffer[n..]);
+            n += Append(buffer[n..], "\nhost:"u8);
+            n += Encoding.UTF8.GetBytes(input.Host, buffer[n..]);
+            n += Append(buffer[n..], "\ncontent-type:"u8);
+            n += WriteCased(input.ContentType, buffer[n..], upper: false);
+            n += Append(buffer[n..], "\nx-backendai-version:"u8);
+            n += Encoding.UTF8.GetBytes(input.ApiVersion, buffer[n..]);
+            buffer[n++] = (byte)'\n';
+            n += Append(buffer[n..], _emptyBodyHash);
+
+            Span<byte> mac = stackalloc byte[64];
+            var macLength = key.Hmac(Hash, buffer[..n], mac);
+            return Convert.ToHexStringLower(mac[..macLength]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private DerivedKey KeyFor(string dayKey, string host)
+    {
+        if (_keys.TryGetValue((dayKey, host), out var key))
+        {
+            return key;
+        }
+
+        if (_keys.Count >= MaxCachedKeys)
+        {
+            _keys.Clear(); // bounded: days and hosts change rarely
+        }
+
+        return _keys.GetOrAdd((dayKey, host), static (k, self) =>
         {
             var k1 = self.Hash.Hmac(self._secret, Encoding.ASCII.GetBytes(k.Day));
-            return self.Hash.Hmac(k1, Encoding.UTF8.GetBytes(k.Host));
+            return new DerivedKey(self.Hash.Hmac(k1, Encoding.UTF8.GetBytes(k.Host)), self._algorithm);
         }, this);
-        if (_keys.Count > 64) _keys.Clear(); // bounded: days and hosts change rarely
-        return Convert.ToHexStringLower(Hash.Hmac(key, Encoding.UTF8.GetBytes(StringToSign(input))));
+    }
+
+    private string CachedDayKeyOf(string date)
+    {
+        var memo = Volatile.Read(ref _lastDay);
+        if (memo is not null && string.Equals(memo.Date, date, StringComparison.Ordinal))
+        {
+            return memo.DayKey;
+        }
+
+        var dayKey = DayKeyOf(date);
+        Volatile.Write(ref _lastDay, new DayKeyMemo(date, dayKey));
+        return dayKey;
+    }
+
+    private static int Append(Span<byte> destination, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(destination);
+        return bytes.Length;
+    }
+
+    /// <summary>Writes <paramref name="value"/> upper- or lower-cased (invariant culture) as UTF-8.</summary>
+    private static int WriteCased(string value, Span<byte> destination, bool upper)
+    {
+        if (Ascii.IsValid(value))
+        {
+            // For ASCII the invariant culture's case mapping is exactly the ASCII one.
+            var status = upper
+                ? Ascii.ToUpper(value, destination, out var written)
+                : Ascii.ToLower(value, destination, out written);
+            if (status == OperationStatus.Done)
+            {
+                return written;
+            }
+        }
+
+        return Encoding.UTF8.GetBytes(upper ? value.ToUpperInvariant() : value.ToLowerInvariant(), destination);
+    }
+
+    private static HashAlgorithmName? AlgorithmOf(SignatureHash hash) => hash.Name switch
+    {
+        "sha256" => HashAlgorithmName.SHA256,
+        "sha1" => HashAlgorithmName.SHA1,
+        "md5" => HashAlgorithmName.MD5,
+        "sha384" => HashAlgorithmName.SHA384,
+        "sha512" => HashAlgorithmName.SHA512,
+        "sha3_256" => HashAlgorithmName.SHA3_256,
+        "sha3_384" => HashAlgorithmName.SHA3_384,
+        "sha3_512" => HashAlgorithmName.SHA3_512,
+        _ => null,
+    };
+
+    private sealed record DayKeyMemo(string Date, string DayKey);
+
+    /// <summary>A derived signing key with a reusable HMAC instance (its key schedule computed once).</summary>
+    private sealed class DerivedKey(byte[] key, HashAlgorithmName? algorithm)
+    {
+        private IncrementalHash? _hmac = algorithm is { } a ? IncrementalHash.CreateHMAC(a, key) : null;
+        private int _busy;
+
+        public int Hmac(SignatureHash hash, ReadOnlySpan<byte> message, Span<byte> destination)
+        {
+            var hmac = _hmac;
+            if (hmac is not null && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
+            {
+                try
+                {
+                    hmac.AppendData(message);
+                    return hmac.GetHashAndReset(destination);
+                }
+                catch
+                {
+                    _hmac = null; // state unknown: use the one-shot path from now on
+                    throw;
+                }
+                finally
+                {
+                    Volatile.Write(ref _busy, 0);
+                }
+            }
+
+            // Another thread holds the reusable instance (or none exists): one-shot HMAC.
+            var result = hash.Hmac(key, message.ToArray());
+            result.CopyTo(destination);
+            return result.Length;
+        }
     }
 
     /// <summary>Builds the full <c>Authorization</c> header value.</summary>

@@ -75,3 +75,96 @@ public class BackendApiException : BackendException
     private static string FormatMessage(int status, string reason, string title, string? msg) =>
         msg is null ? $"{status} {reason}: {title}" : $"{status} {reason}: {title} ({msg})";
 }
+
+/// <summary><c>401 auth-failed</c>: unknown access key, signature mismatch, anonymous call to a protected endpoint.</summary>
+public class AuthenticationFailedException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public AuthenticationFailedException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary>
+/// <c>400 invalid-auth-params</c> "Date/time sync error": the local clock is more than 15 minutes away from the
+/// server's. Retrying does not help; fix the clock.
+/// </summary>
+public class DateSyncException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public DateSyncException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary><c>403 generic-forbidden</c> or <c>insufficient-privilege</c>.</summary>
+public class ForbiddenException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public ForbiddenException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary><c>404 object-not-found</c> "No such session." (or another not-found on a session route).</summary>
+public class SessionNotFoundException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public SessionNotFoundException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary><c>object-not-found</c> "No such virtual folder." (also upstream's 400 "No such vfolder.").</summary>
+public class VFolderNotFoundException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public VFolderNotFoundException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary><c>429 rate-limit-exceeded</c> (or the webserver's <c>too-many-requests</c>).</summary>
+public class RateLimitedException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public RateLimitedException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null, TimeSpan? retryAfter = null)
+        : base(status, reason, errorType, title, msg, data) => RetryAfter = retryAfter;
+
+    /// <summary>The server's <c>Retry-After</c>, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; }
+}
+
+/// <summary><c>412 quota-exceeded</c>: a resource-policy limit was hit.</summary>
+public class QuotaExceededException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public QuotaExceededException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) { }
+}
+
+/// <summary><c>400 session-already-exists</c>: the name is taken (different image, or reuse not allowed).</summary>
+public class SessionAlreadyExistsException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public SessionAlreadyExistsException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg, data) =>
+        ExistingSessionId = data is { ValueKind: JsonValueKind.Object } d && d.TryGetProperty("existingSessionId", out var id)
+            && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+
+    /// <summary>The id of the session that holds the name (<c>data.existingSessionId</c>), when sent.</summary>
+    public string? ExistingSessionId { get; }
+}
+
+/// <summary>A GraphQL query returned errors (<c>/admin/gql</c> envelope with <c>errors</c>, or legacy <c>graphql-error</c>).</summary>
+public class GraphQLException : BackendApiException
+{
+    /// <summary>Creates the error.</summary>
+    public GraphQLException(int status, string reason, string errorType, string title, string? msg = null, JsonElement? data = null)
+        : base(status, reason, errorType, title, msg ?? FirstMessage(data), data) =>
+        Messages = data is { ValueKind: JsonValueKind.Array } a
+            ? a.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m) ? m.ToString() : e.ToString()).ToList()
+            : [];
+
+    /// <summary>The <c>message</c> of every GraphQL error.</summary>
+    public IReadOnlyList<string> Messages { get; }
+
+    private static string? FirstMessage(JsonElement? data) =>
+        data is { ValueKind: JsonValueKind.Array } a && a.GetArrayLength() > 0 && a[0].ValueKind == JsonValueKind.Object
+            && a[0].TryGetProperty("message", out var m) ? m.ToString() : null;
+}

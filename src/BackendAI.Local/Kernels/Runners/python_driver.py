@@ -27,6 +27,7 @@ import select
 import signal
 import sys
 import threading
+import time
 import traceback
 
 CHUNK = 32768
@@ -73,6 +74,47 @@ def send_text(kind, text):
         send({"t": kind, "d": text[i:i + CHUNK]})
 
 
+# Output is batched: consecutive writes to one stream are joined and sent when the stream
+# changes, the batch grows past CHUNK, before any other record, or every FLUSH_INTERVAL.
+FLUSH_INTERVAL = 0.05
+_buf_lock = threading.Lock()
+_buf = {"kind": None, "parts": [], "size": 0}
+
+
+def _flush_locked():
+    if _buf["parts"]:
+        text = "".join(_buf["parts"])
+        kind = _buf["kind"]
+        _buf["parts"] = []
+        _buf["size"] = 0
+        send_text(kind, text)
+
+
+def emit(kind, text):
+    with _buf_lock:
+        if _buf["kind"] != kind:
+            _flush_locked()
+            _buf["kind"] = kind
+        _buf["parts"].append(text)
+        _buf["size"] += len(text)
+        if _buf["size"] >= CHUNK:
+            _flush_locked()
+
+
+def flush_output():
+    with _buf_lock:
+        _flush_locked()
+
+
+def _flusher():
+    while True:
+        time.sleep(FLUSH_INTERVAL)
+        try:
+            flush_output()
+        except Exception:
+            pass
+
+
 _devnull = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_devnull, 0)
 os.close(_devnull)
@@ -104,7 +146,7 @@ class FdForwarder:
                     return
                 text = self.decoder.decode(data)
                 if text:
-                    send_text(self.kind, text)
+                    emit(self.kind, text)
 
     def loop(self):
         while True:
@@ -132,7 +174,7 @@ class Writer:
         if not isinstance(s, str):
             raise TypeError("write() argument must be str, not " + type(s).__name__)
         if s:
-            send_text(self.kind, s)
+            emit(self.kind, s)
         return len(s)
 
     def writelines(self, lines):
@@ -140,7 +182,7 @@ class Writer:
             self.write(line)
 
     def flush(self):
-        pass
+        flush_output()
 
     def isatty(self):
         return False
@@ -171,6 +213,7 @@ _user_ns = {"__name__": "__main__", "__builtins__": builtins}
 
 
 def _read_input(prompt, password):
+    flush_output()
     send({"t": "input", "prompt": str(prompt), "pw": bool(password)})
     text = _input_queue.get()
     if text is None:
@@ -190,6 +233,7 @@ def display_media(mime, data):
     """Sends a media console record; bytes become an RFC 2397 data URI."""
     if isinstance(data, (bytes, bytearray)):
         data = "data:%s;base64,%s" % (mime, base64.b64encode(bytes(data)).decode("ascii"))
+    flush_output()
     send({"t": "media", "mime": str(mime), "d": str(data)})
 
 
@@ -256,6 +300,7 @@ def _print_exception():
 
 def main():
     threading.Thread(target=_reader, daemon=True).start()
+    threading.Thread(target=_flusher, daemon=True).start()
     send({"t": "ready"})
     while True:
         try:
@@ -290,6 +335,7 @@ def main():
         try:
             _fwd_out.drain()
             _fwd_err.drain()
+            flush_output()
         except KeyboardInterrupt:
             pass
         try:

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using BackendAI.Client.Errors;
+using BackendAI.Local.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace BackendAI.Local.Events;
+
+/// <summary><c>GET /events/session</c> and <c>GET /events/background-task</c> (streaming.md Part A).</summary>
+internal static class EventEndpoints
+{
+    public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/events/session", SessionEvents);
+        app.MapGet("/events/background-task", BackgroundTaskEvents);
+        return app;
+    }
+
+    private static async Task StartStreamAsync(HttpContext ctx)
+    {
+        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var r = ctx.Response;
+        r.StatusCode = 200;
+        r.ContentType = "text/event-stream";
+        r.Headers.CacheControl = "no-cache";
+        r.Headers.Connection = "keep-alive";
+        r.Headers["X-Accel-Buffering"] = "no";
+        await r.StartAsync(ctx.RequestAborted).ConfigureAwait(false);
+        await r.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static Task WriteAsync(HttpContext ctx, string text, CancellationToken ct) =>
+        ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), ct).AsTask();
+
+    internal static string Frame(string eventName, string data, int? retry = null)
+    {
+        var sb = new StringBuilder(data.Length + 64);
+        sb.Append("event: ").Append(eventName).Append("\r\n");
+        foreach (var line in data.Split('\n')) sb.Append("data: ").Append(line).Append("\r\n");
+        if (retry is { } r) sb.Append("retry: ").Append(r.ToString(CultureInfo.InvariantCulture)).Append("\r\n");
+        return sb.Append("\r\n").ToString();
+    }
+
+    private static async Task SessionEvents(HttpContext ctx)
+    {
+        var caller = ctx.GetIdentity();
+        var p = RequestParams.FromQuery(ctx.Request.Query)
+            .Allow("name", "sessionName", "ownerAccessKey", "owner_access_key", "sessionId", "group", "groupName", "scope");
+        var name = p.String("name", "sessionName") ?? "*";
+        var ownerKey = p.String("ownerAccessKey", "owner_access_key");
+        var sessionIdText = p.String("sessionId");
+        var group = p.String("group", "groupName") ?? "*";
+        var scope = p.String("scope") ?? "*";
+        Guid? sessionId = null;
+        if (sessionIdText is not null)
+        {
+            if (Guid.TryParse(sessionIdText, out var sid)) sessionId = sid;
+            else p.Error("sessionId", "value is not a UUID");
+        }
+        if (scope is not ("*" or "session" or "kernel")) p.Error("scope", "value is not one of *, session, kernel");
+        p.ThrowIfInvalid();
+        if (!caller.IsAdmin && ownerKey is not null && ownerKey != caller.AccessKey)
+            throw new ApiProblemException(ProblemTypes.GenericForbidden, "Only admins can watch other users' sessions.");
+        if (group != "*")
+        {
+            var keypairs = ctx.RequestServices.GetRequiredService<IKeypairStore>();
+            if (!keypairs.All.Any(k => k.GroupName == group))
+                throw ApiProblemException.NotFound("No such user group (or project).");
+        }
+        var owner = ownerKey ?? caller.AccessKey;
+
+        bool Filter(SessionEvent e)
+        {
+            if (!caller.IsSuperAdmin)
+            {
+                if (caller.IsAdmin ? e.Domain != caller.Domain : e.OwnerAccessKey != caller.AccessKey) return false;
+            }
+            if (sessionId is { } id)
+            {
+                if (e.SessionId != id) return false;
+            }
+            else if (name != "*")
+            {
+                if (e.SessionName != name || e.OwnerAccessKey != owner) return false;
+            }
+            else if (ownerKey is not null && e.OwnerAccessKey != ownerKey)
+            {
+                return false;
+            }
+            if (group != "*" && e.GroupName != group) return false;
+            return scope switch
+            {
+                "session" => e.Name.StartsWith("session_", StringComparison.Ordinal),
+                "kernel" => e.Name.StartsWith("kernel_", StringComparison.Ordinal),
+                _ => true,
+            };
+        }
+
+        var bus = ctx.RequestServices.GetRequiredService<SessionEventBus>();
+        var options = ctx.RequestServices.GetRequiredService<LocalBackendOptions>();
+        var faults = ctx.RequestServices.GetRequiredService<FaultInjection>();
+        var stopping = ctx.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var subscription = bus.Subscribe(Filter, options.EventBufferSize);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
+        var ct = cts.Token;
+        await StartStreamAsync(ctx).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(options.SseKeepAliveInterval);
+        var sent = 0;
+        try
+        {
+            var read = subscription.Reader.WaitToReadAsync(ct).AsTask();
+            var tick = timer.WaitForNextTickAsync(ct).AsTask();
+            while (true)
+            {
+                var done = await Task.WhenAny(read, tick).ConfigureAwait(false);
+                if (done == tick)
+                {
+                    if (!await tick.ConfigureAwait(false)) break;
+                    await WriteAsync(ctx, ": ping\r\n\r\n", ct).ConfigureAwait(false);
+                    await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    tick = timer.WaitForNextTickAsync(ct).AsTask();
+                    continue;
+                }
+                bool more;
+                try
+                {
+                    more = await read.ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    ctx.Abort(); // fell too far behind: drop the connection
+                    return;
+                }
+                if (!more) break;
+                while (subscription.Reader.TryRead(out var e))
+                {
+                    await WriteAsync(ctx, Frame(e.Name, e.ToData()), ct).ConfigureAwait(false);
+                    sent++;
+                    if (faults.SseDropAfterEvents is { } limit && sent >= limit)
+                    {
+                        await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                        ctx.Abort();
+                        return;
+                    }
+                }
+                await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                read = subscription.Reader.WaitToReadAsync(ct).AsTask();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // client gone or server stopping
+        }
+    }
+
+    private static async Task BackgroundTaskEvents(HttpContext ctx)
+    {
+        ctx.GetIdentity();
+        var p = RequestParams.FromQuery(ctx.Request.Query).Allow("task_id", "taskId");
+        var idText = p.RequiredString("task_id", "taskId");
+        Guid taskId = default;
+        if (p.IsValid && !Guid.TryParse(idText, out taskId)) p.Error("task_id", "value is not a UUID");
+        p.ThrowIfInvalid();
+        var registry = ctx.RequestServices.GetRequiredService<BackgroundTaskRegistry>();
+        var sub = registry.Subscribe(taskId) ?? throw ApiProblemException.NotFound("No such background task.");
+        var (snapshot, updates) = sub;
+        var ct = ctx.RequestAborted;
+        await StartStreamAsync(ctx).ConfigureAwait(false);
+        try
+        {
+            if (updates is null)
+            {
+                var o = new StringBuilder("{\"task_id\": \"").Append(taskId.ToString("D"))
+                    .Append("\", \"status\": \"").Append(StatusName(snapshot.Status))
+                    .Append("\", \"current_progress\": \"").Append(snapshot.CurrentProgress.ToString(CultureInfo.InvariantCulture))
+                    .Append("\", \"total_progress\": \"").Append(snapshot.TotalProgress.ToString(CultureInfo.InvariantCulture))
+                    .Append("\", \"message\": ").Append(PyJson.Str(snapshot.Message)).Append('}');
+                await WriteAsync(ctx, Frame("task_" + StatusName(snapshot.Status), o.ToString()), ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await foreach (var info in updates.ReadAllAsync(ct).ConfigureAwait(false))
+                {
+                    if (info.Status == BackgroundTaskStatus.Running)
+                    {
+                        var data = $"{{\"task_id\": \"{taskId:D}\", \"message\": {PyJson.Str(info.Message)}, \"current_progress\": {info.CurrentProgress.ToString(CultureInfo.InvariantCulture)}, \"total_progress\": {info.TotalProgress.ToString(CultureInfo.InvariantCulture)}}}";
+                        await WriteAsync(ctx, Frame("bgtask_updated", data, 5), ct).ConfigureAwait(false);
+                        await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        snapshot = info;
+                    }
+                }
+                snapshot = registry.Find(taskId) ?? snapshot;
+                var final = $"{{\"task_id\": \"{taskId:D}\", \"message\": {PyJson.Str(snapshot.Message)}}}";
+                await WriteAsync(ctx, Frame("bgtask_" + StatusName(snapshot.Status), final, 5), ct).ConfigureAwait(false);
+            }
+            await WriteAsync(ctx, Frame("server_close", "{}"), ct).ConfigureAwait(false);
+            await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // client gone
+        }
+    }
+
+    private static string StatusName(BackgroundTaskStatus s) => s switch
+    {
+        BackgroundTaskStatus.Done => "done",
+        BackgroundTaskStatus.Failed => "failed",
+        BackgroundTaskStatus.Cancelled => "cancelled",
+        _ => "updated",
+    };
+}
