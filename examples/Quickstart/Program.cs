@@ -2,7 +2,8 @@
 // output, answer input(), move files in and out, and clean up. With no BACKEND_ENDPOINT set it runs
 // against the embedded local server; otherwise against your cluster (BACKEND_* variables).
 using BackendAI.Actors;
-using BackendAI.Client;
+using BackendAI.Client.Config;
+using BackendAI.Client.Models;
 using BackendAI.Local;
 
 await using var local = Environment.GetEnvironmentVariable("BACKEND_ENDPOINT") is null
@@ -36,7 +37,7 @@ try
     {
         InputProvider = (prompt, _) =>
         {
-            Console.WriteLine("Lablup   (answered automatically)");
+            Console.WriteLine($"[input] answering \"{prompt.Prompt.Trim()}\" with Lablup");
             return ValueTask.FromResult("Lablup");
         },
     };
