@@ -31,14 +31,14 @@ public sealed class LocalBackendOptions
     /// <summary>Login passwords by email for <c>POST /auth/authorize</c> and <c>/server/login</c> (the example users have theirs).</summary>
     public IDictionary<string, string> Passwords { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Total CPU slots of the single local agent.</summary>
-    public decimal CapacityCpu { get; set; } = 16;
+    /// <summary>Total CPU slots of the single local agent (large by default so that many cheap sessions fit; lower it to test queueing).</summary>
+    public decimal CapacityCpu { get; set; } = 4096;
 
     /// <summary>Total memory of the local agent in bytes.</summary>
-    public long CapacityMemory { get; set; } = 32L << 30;
+    public long CapacityMemory { get; set; } = 4096L << 30;
 
     /// <summary>Fake accelerator slots (<c>cuda.shares</c>).</summary>
-    public decimal CapacityCudaShares { get; set; } = 4;
+    public decimal CapacityCudaShares { get; set; } = 64;
 
     /// <summary>CPU slots of a session that asks for none.</summary>
     public decimal DefaultSessionCpu { get; set; } = 1;

@@ -93,10 +93,10 @@ internal sealed class StorageService
     /// <summary>Maps the storage routes (anonymous: the token is the credential).</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapMethods(UploadPath, ["PATCH"], (HttpContext c, StorageService s) => s.PatchAsync(c)).AllowAnonymous();
-        app.MapMethods(UploadPath, ["HEAD"], (HttpContext c, StorageService s) => s.UploadHeadAsync(c)).AllowAnonymous();
-        app.MapMethods(UploadPath, ["OPTIONS"], (HttpContext c, StorageService s) => s.UploadOptionsAsync(c)).AllowAnonymous();
-        app.MapMethods(DownloadPath, ["GET", "HEAD"], (HttpContext c, StorageService s) => s.DownloadAsync(c)).AllowAnonymous();
+        app.MapMethods(UploadPath, ["PATCH"], (HttpContext c, StorageService s) => s.PatchAsync(c)).AllowAnonymousAccess();
+        app.MapMethods(UploadPath, ["HEAD"], (HttpContext c, StorageService s) => s.UploadHeadAsync(c)).AllowAnonymousAccess();
+        app.MapMethods(UploadPath, ["OPTIONS"], (HttpContext c, StorageService s) => s.UploadOptionsAsync(c)).AllowAnonymousAccess();
+        app.MapMethods(DownloadPath, ["GET", "HEAD"], (HttpContext c, StorageService s) => s.DownloadAsync(c)).AllowAnonymousAccess();
     }
 
     private Task UploadOptionsAsync(HttpContext context)

@@ -438,6 +438,40 @@ public sealed class VFolderRestTests(VFolderHostFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Server135_a_session_with_config_mounts_sees_the_folder_files_under_its_work_directory()
+    {
+        var name = await CreateAsync();
+        var data = await UploadAsync(name, "data/input.txt", "mounted!"u8.ToArray());
+        var (status, created, _) = await Host.CallAsync(HttpMethod.Post, "/session", new JsonObject
+        {
+            ["name"] = "mnt-" + Guid.NewGuid().ToString("N")[..8], ["image"] = "sim",
+            ["config"] = new JsonObject { ["mounts"] = new JsonArray(name) },
+        });
+        Assert.True(status == 201, created?.ToJsonString());
+        var sessionId = (string)created!["sessionId"]!;
+        try
+        {
+            var (filesStatus, listing, _) = await Host.CallAsync(HttpMethod.Get, $"/session/{sessionId}/files", new { path = $"{name}/data" });
+            Assert.True(filesStatus == 200, listing?.ToJsonString());
+            var files = JsonNode.Parse((string)listing!["files"]!)!.AsArray();
+            var file = files.Single(f => (string)f!["filename"]! == "input.txt")!;
+            Assert.Equal(data.Length, (long)file["size"]!);
+
+            // A folder the owner cannot access is refused at creation.
+            var (refused, _, _) = await Host.CallAsync(HttpMethod.Post, "/session", new JsonObject
+            {
+                ["name"] = "mnt-" + Guid.NewGuid().ToString("N")[..8], ["image"] = "sim",
+                ["config"] = new JsonObject { ["mounts"] = new JsonArray(name) },
+            }, VFolderTestHost.User);
+            Assert.Equal(400, refused / 100 * 100);
+        }
+        finally
+        {
+            await Host.CallAsync(HttpMethod.Delete, $"/session/{sessionId}?forced=true");
+        }
+    }
+
+    [Fact]
     public async Task Unknown_folder_is_404_object_not_found_with_the_permission_hint()
     {
         var (status, body, _) = await Host.CallAsync(HttpMethod.Get, "/folders/does-not-exist-here");

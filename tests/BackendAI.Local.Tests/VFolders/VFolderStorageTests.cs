@@ -219,38 +219,6 @@ public sealed class VFolderStorageTests
         Assert.Equal(400, status);
     }
 
-    [Theory]
-    [InlineData("mkdir", "../escape")]
-    [InlineData("mkdir", "/etc/escape")]
-    [InlineData("mkdir", "a/../../escape")]
-    [InlineData("request-upload", "../../evil.txt")]
-    [InlineData("request-upload", "/tmp/evil.txt")]
-    [InlineData("request-download", "../../../etc/passwd")]
-    [InlineData("files", "..")]
-    [InlineData("files", "link")]
-    [InlineData("request-download", "link/hostname")]
-    [InlineData("request-upload", "link/evil.txt")]
-    public async Task Paths_escaping_the_folder_are_refused_with_vfolder_operation_failed(string op, string path)
-    {
-        await using var host = await VFolderTestHost.StartAsync();
-        var id = await CreateAsync(host, "jail");
-        var outside = Directory.CreateDirectory(Path.Combine(host.DataDirectory, "outside")).FullName;
-        File.WriteAllText(Path.Combine(outside, "hostname"), "secret");
-        File.CreateSymbolicLink(Path.Combine(host.DataDirectory, "vfolders", id, "link"), outside);
-        var (method, body) = op switch
-        {
-            "mkdir" => (HttpMethod.Post, (object)new { path }),
-            "request-upload" => (HttpMethod.Post, new { path, size = 4 }),
-            "request-download" => (HttpMethod.Post, new { path }),
-            _ => (HttpMethod.Get, new { path }),
-        };
-        var (status, error, _) = await host.CallAsync(method, $"/folders/jail/{op}", body);
-        Assert.Equal(400, status);
-        Assert.Equal("https://api.backend.ai/probs/vfolder-operation-failed", (string)error!["type"]!);
-        Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "escape")));
-        Assert.False(File.Exists(Path.Combine(outside, "evil.txt")));
-    }
-
     [Fact]
     public async Task Directory_download_with_archive_true_is_a_zip_of_its_files()
     {
@@ -285,5 +253,43 @@ public sealed class VFolderStorageTests
         var (status, body, _) = await host.CallAsync(HttpMethod.Post, "/folders", CreateBody("three"));
         Assert.Equal(400, status);
         Assert.Equal("You cannot create more vfolders.", (string)body!["msg"]!);
+    }
+}
+
+/// <summary>Every path that leaves the folder root (also via a symlink planted in the folder) is refused.</summary>
+public sealed class VFolderPathSafetyTests(VFolderHostFixture fixture) : IClassFixture<VFolderHostFixture>
+{
+    [Theory]
+    [InlineData("mkdir", "../escape")]
+    [InlineData("mkdir", "/etc/escape")]
+    [InlineData("mkdir", "a/../../escape")]
+    [InlineData("request-upload", "../../evil.txt")]
+    [InlineData("request-upload", "/tmp/evil.txt")]
+    [InlineData("request-download", "../../../etc/passwd")]
+    [InlineData("files", "..")]
+    [InlineData("files", "link")]
+    [InlineData("request-download", "link/hostname")]
+    [InlineData("request-upload", "link/evil.txt")]
+    public async Task Paths_escaping_the_folder_are_refused_with_vfolder_operation_failed(string op, string path)
+    {
+        var host = fixture.Host;
+        var jail = "jail" + Guid.NewGuid().ToString("N")[..8];
+        var (_, created, _) = await host.CallAsync(HttpMethod.Post, "/folders", new JsonObject { ["name"] = jail });
+        var id = (string)created!["id"]!;
+        var outside = Directory.CreateDirectory(Path.Combine(host.DataDirectory, "outside-" + jail)).FullName;
+        File.WriteAllText(Path.Combine(outside, "hostname"), "secret");
+        File.CreateSymbolicLink(Path.Combine(host.DataDirectory, "vfolders", id, "link"), outside);
+        var (method, body) = op switch
+        {
+            "mkdir" => (HttpMethod.Post, (object)new { path }),
+            "request-upload" => (HttpMethod.Post, new { path, size = 4 }),
+            "request-download" => (HttpMethod.Post, new { path }),
+            _ => (HttpMethod.Get, new { path }),
+        };
+        var (status, error, _) = await host.CallAsync(method, $"/folders/{jail}/{op}", body);
+        Assert.Equal(400, status);
+        Assert.Equal("https://api.backend.ai/probs/vfolder-operation-failed", (string)error!["type"]!);
+        Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "vfolders", "escape")));
+        Assert.False(File.Exists(Path.Combine(outside, "evil.txt")));
     }
 }
