@@ -95,6 +95,7 @@ public sealed class DashboardModel(string endpoint, TimeProvider? time = null, i
             {
                 var key = Key(r.Id, r.Name);
                 seen.Add(key);
+                if (!_sessions.ContainsKey(key) && SessionStatuses.IsTerminal(r.Status)) continue; // long gone: not news
                 if (_sessions.TryGetValue(key, out var old) && old.LastChange >= listingStartedAt)
                     _sessions[key] = old with { Image = r.Image ?? old.Image, Owner = r.Owner ?? old.Owner, CreatedAt = r.CreatedAt ?? old.CreatedAt };
                 else if (old is not null)

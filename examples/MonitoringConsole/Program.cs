@@ -22,7 +22,7 @@ Console.CancelKeyPress += (_, e) =>
 await using var target = await MonitorTarget.CreateAsync(cancellationToken: cts.Token);
 if (target.Local is not null) AnsiConsole.MarkupLine($"[grey]BACKEND_ENDPOINT not set: watching an embedded local server at {target.Local.Endpoint}[/]");
 await using var runtime = BackendAIRuntime.Create(target.ClientOptions);
-var monitor = new Monitor(runtime, new DashboardModel(target.ClientOptions.Endpoints[0].ToString()), new MonitorOptions { ReadKeys = true });
+var monitor = new Dashboard(runtime, new DashboardModel(target.ClientOptions.Endpoints[0].ToString()), new MonitorOptions { ReadKeys = true });
 var demoTask = demo
     ? DemoSessions.RunAsync(runtime, image, target.Local is not null ? "sim" : image, TimeSpan.FromSeconds(3), monitor.Model.ReportError, cts.Token)
     : Task.CompletedTask;

@@ -46,7 +46,7 @@ public sealed class MonitorSmokeTests(LocalServerFixture server) : IClassFixture
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(45));
         await using var runtime = CreateRuntime();
         var model = new DashboardModel(server.Endpoint.ToString());
-        var monitor = new Monitor(runtime, model, Fast);
+        var monitor = new Dashboard(runtime, model, Fast);
         var (console, output) = TextConsole();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
         var run = monitor.RunAsync(console, stop.Token);
@@ -119,7 +119,7 @@ public sealed class MonitorReconnectTests : IAsyncLifetime
             SecretKey = _server.Backend.AdminKeypair.SecretKey,
         });
         var model = new DashboardModel(_server.Endpoint.ToString());
-        var monitor = new Monitor(runtime, model, new MonitorOptions
+        var monitor = new Dashboard(runtime, model, new MonitorOptions
         {
             ListInterval = TimeSpan.FromSeconds(30), // only the reconcile after a reconnect can fix the table in time
             AgentInterval = TimeSpan.FromSeconds(30),

@@ -12,7 +12,7 @@ namespace BackendAI.Examples.MonitoringConsole;
 /// until cancelled or <c>q</c> is pressed. Every loop stops on cancellation; a failing feed is reported in the
 /// status line and retried, never fatal.
 /// </summary>
-public sealed class Monitor(BackendAIRuntime runtime, DashboardModel model, MonitorOptions options)
+public sealed class Dashboard(BackendAIRuntime runtime, DashboardModel model, MonitorOptions options)
 {
     private readonly SemaphoreSlim _reconcileNow = new(0, 1);
 
@@ -145,7 +145,7 @@ public sealed class Monitor(BackendAIRuntime runtime, DashboardModel model, Moni
             try
             {
                 var rows = new List<SessionRow>();
-                await foreach (var s in runtime.ListSessionsAsync(null, ct).ConfigureAwait(false))
+                await foreach (var s in runtime.ListSessionsAsync(LiveStatuses, ct).ConfigureAwait(false))
                 {
                     if (!SessionStatuses.TryParse(s.Status, out var status)) continue;
                     rows.Add(new SessionRow(s.Id, s.Name, s.Image, status, s.AccessKey, s.CreatedAt, startedAt));
@@ -172,6 +172,10 @@ public sealed class Monitor(BackendAIRuntime runtime, DashboardModel model, Moni
             }
         }
     }
+
+    /// <summary>Every status but the terminal ones: sessions missing from the listing have ended.</summary>
+    private static readonly string LiveStatuses = string.Join(",",
+        Enum.GetValues<SessionStatus>().Where(s => !SessionStatuses.IsTerminal(s)).Select(SessionStatuses.ToWire));
 
     private const string AgentQuery =
         "query($limit:Int!, $offset:Int!) { agent_list(limit:$limit, offset:$offset, status:\"ALIVE\") { items { id status available_slots occupied_slots } total_count } }";
