@@ -13,15 +13,21 @@ public static class DashboardView
     public static IRenderable Render(DashboardSnapshot s, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var feedRows = Math.Clamp(height / 4, 3, s.Feed.Count == 0 ? 3 : s.Feed.Count);
-        var agentRows = Math.Max(1, Math.Min(s.Agents.Count, 4));
-        // header 2 + counts 3 + sessions table chrome 4 + agents chrome 4 + feed chrome 4 + footer 1
-        var sessionRows = Math.Max(1, height - 18 - feedRows - agentRows);
+        // Line budget (rounded tables: title + borders + header + separator = 5 lines around their rows; the
+        // sessions table adds a caption). Sections are dropped from the bottom when the terminal is too short.
         var narrow = width < 100;
+        var budget = height - 1 - (narrow ? 3 : 2) /* header */ - 5 /* counts */ - 6 /* sessions chrome */ - 1 /* footer */;
+        var agentRows = Math.Max(1, Math.Min(s.Agents.Count, 4));
+        var feedRows = Math.Clamp(height / 4, 3, Math.Max(3, s.Feed.Count));
+        var showAgents = budget - (5 + agentRows) >= 3;
+        if (showAgents) budget -= 5 + agentRows;
+        var showFeed = budget - (5 + feedRows) >= 3;
+        if (showFeed) budget -= 5 + feedRows;
+        var sessionRows = Math.Max(1, budget);
 
-        var header = new Markup(
-            $"[bold]Backend.AI monitor[/]  {Markup.Escape(s.Endpoint)}  {StreamBadge(s.Stream)}  " +
-            $"[grey]events {s.EventsReceived}, reconnects {s.Reconnects}, listed {Ago(s.LastListing, s.Now)}[/]");
+        var header = new Rows(
+            new Markup($"[bold]Backend.AI monitor[/]  {Markup.Escape(s.Endpoint)}  {StreamBadge(s.Stream)}"),
+            new Markup($"[grey]events {s.EventsReceived}, reconnects {s.Reconnects}, listed {Ago(s.LastListing, s.Now)}[/]"));
 
         var counts = new Table().Border(TableBorder.Rounded).Expand();
         var statuses = s.Counts.Keys.OrderBy(k => k).ToList();
@@ -82,7 +88,11 @@ public static class DashboardView
         var footer = new Markup(s.LastError is null
             ? "[grey]q quits[/]"
             : $"[grey]q quits[/]  [yellow]{Markup.Escape(Truncate(s.LastError, Math.Max(20, width - 12)))}[/]");
-        return new Rows(header, counts, sessions, agents, feed, footer);
+        var parts = new List<IRenderable> { header, counts, sessions };
+        if (showAgents) parts.Add(agents);
+        if (showFeed) parts.Add(feed);
+        parts.Add(footer);
+        return new Rows(parts);
     }
 
     /// <summary>The colour of a status.</summary>

@@ -24,7 +24,8 @@ internal static class ModelWaiter
         {
             var s = model.Snapshot();
             throw new TimeoutException($"Timed out waiting for {what}. Stream {s.Stream}, sessions: "
-                + string.Join(", ", s.Sessions.Select(r => $"{r.Name}={r.Status}")) + $", last error: {s.LastError}");
+                + string.Join(", ", s.Sessions.Select(r => $"{r.Name}={r.Status} ({r.Image})")) + $", last error: {s.LastError}, listed: {s.LastListing}, "
+                + $"reconciled: {s.LastReconcile}, agents: {s.Agents.Count} {s.AgentsNote}");
         }
         finally
         {

@@ -60,7 +60,7 @@ public sealed class MonitorSmokeTests(LocalServerFixture server) : IClassFixture
         await gone.DisposeAsync();
         var snapshot = await model.WaitForAsync(
             s => s.Sessions.Any(r => r.Name == prefix + "-gone" && r.Status == SessionStatus.Terminated)
-                 && s.Sessions.Any(r => r.Name == prefix + "-keep" && r.Status == SessionStatus.Running && r.Image == "sim")
+                 && s.Sessions.Any(r => r.Name == prefix + "-keep" && r.Status == SessionStatus.Running && (r.Image ?? "").Contains("sim", StringComparison.Ordinal))
                  && s.Agents.Count > 0
                  && s.LastListing is not null,
             "one session terminated, one running (with its image from the listing), agents listed");
@@ -145,7 +145,7 @@ public sealed class MonitorReconnectTests : IAsyncLifetime
         _server.Backend.Faults.Reset();
 
         var after = await model.WaitForAsync(
-            s => s.Stream == StreamState.Live && s.Sessions.Any(r => r.Name == name && r.Status == SessionStatus.Running && r.Image == "sim"),
+            s => s.Stream == StreamState.Live && s.Sessions.Any(r => r.Name == name && r.Status == SessionStatus.Running && (r.Image ?? "").Contains("sim", StringComparison.Ordinal)),
             "the reconcile after the reconnect");
         Assert.True(after.Reconnects >= 1);
         lock (states)
