@@ -30,15 +30,15 @@ public static class KernelServices
         return services;
     }
 
-    /// <summary>Copies the server's kernel settings: image rules go first (in their order), a positive sim delay is fixed.</summary>
+    /// <summary>Copies the server's kernel settings: image rules go first (in their order), a configured sim delay (0 or more) is fixed.</summary>
     internal static void ApplyServerOptions(LocalBackendOptions server, LocalKernelOptions options)
     {
         var i = 0;
         foreach (var (pattern, runner) in server.ImageRunners) options.Images.Insert(i++, new KernelImageRule(pattern, runner));
-        if (server.SimDelay > TimeSpan.Zero)
+        if (server.SimDelay is { } delay && delay >= TimeSpan.Zero)
         {
-            options.SimMinDelay = server.SimDelay;
-            options.SimMaxDelay = server.SimDelay;
+            options.SimMinDelay = delay;
+            options.SimMaxDelay = delay;
         }
         if (server.SimOutputSize > 0) options.SimOutputSize = server.SimOutputSize;
     }
