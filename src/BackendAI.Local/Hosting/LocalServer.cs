@@ -39,6 +39,7 @@ internal static class LocalServer
         services.AddSingleton<IKeypairStore>(sp => sp.GetRequiredService<LocalKeypairStore>());
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<ManagerState>();
+        services.AddSingleton<CookieSessions>();
         services.AddSingleton<SessionEventBus>();
         services.AddSingleton<BackgroundTaskRegistry>();
         services.AddSingleton<IBackgroundTasks>(sp => sp.GetRequiredService<BackgroundTaskRegistry>());
@@ -70,6 +71,7 @@ internal static class LocalServer
         app.UseRouting();
         app.UseMiddleware<AuthMiddleware>();
         app.MapCoreEndpoints();
+        CookieSessions.MapCookieEndpoints(app);
         app.MapSessionEndpoints();
         app.MapEventEndpoints();
         app.MapStreamEndpoints();
