@@ -1,0 +1,115 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Util;
+using BackendAI.Actors.Sessions;
+using BackendAI.Client;
+
+namespace BackendAI.Actors.Kernels;
+
+/// <summary>
+/// The console records of one run as a <see cref="Source{TOut,TMat}"/>. Each downstream pull
+/// that finds the buffer empty asks the <see cref="KernelRunLoop"/> for one batch (one execute
+/// call), so a slow consumer delays the next <c>continue</c> request instead of filling memory.
+/// </summary>
+internal static class RunSource
+{
+    public static Source<ConsoleRecord, Task<ExecutionOutcome>> Create(
+        IActorRef session, string sessionId, ExecuteRequest request,
+        Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
+        TimeSpan askTimeout, TimeSpan callTimeout, int bufferSize, bool collect, CancellationToken cancellationToken) =>
+        Source.Setup((_, _) =>
+            {
+                var cursor = new RunCursor(session, sessionId, request, inputProvider, askTimeout, callTimeout, collect, cancellationToken);
+                // UnfoldAsync, not UnfoldResourceAsync: the latter reads ahead, which would issue
+                // execute calls nobody asked for. The run loop is stopped when the stream ends.
+                return Source.UnfoldAsync<RunCursor, IReadOnlyList<ConsoleRecord>>(cursor, c => c.NextAsync())
+                    .WatchTermination((mat, done) =>
+                    {
+                        done.ContinueWith(_ => cursor.Close(), TaskScheduler.Default);
+                        return mat;
+                    })
+                    .SelectMany(batch => batch)
+                    .Buffer(bufferSize, OverflowStrategy.Backpressure)
+                    .MapMaterializedValue(_ => cursor.Outcome);
+            })
+            .MapMaterializedValue(t => t.Unwrap());
+
+    private sealed class RunCursor(
+        IActorRef session, string sessionId, ExecuteRequest request,
+        Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
+        TimeSpan askTimeout, TimeSpan callTimeout, bool collect, CancellationToken cancellationToken)
+    {
+        private readonly TaskCompletionSource<ExecutionOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<ConsoleRecord> _console = [];
+        private readonly System.Text.StringBuilder _stdout = new();
+        private readonly System.Text.StringBuilder _stderr = new();
+        private IActorRef? _loop;
+        private InputPrompt? _prompt;
+        private bool _done;
+
+        public Task<ExecutionOutcome> Outcome => _outcome.Task;
+
+        public async Task<Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>> NextAsync()
+        {
+            if (_done) return Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>.None;
+            try
+            {
+                if (_loop is null)
+                {
+                    var started = await session.Ask<RunStarted>(new StartRun(sessionId, request), askTimeout, cancellationToken)
+                        .ConfigureAwait(false);
+                    _loop = started.RunLoop;
+                }
+
+                string? input = null;
+                if (_prompt is { } prompt)
+                {
+                    if (inputProvider is null)
+                        throw new InvalidOperationException(
+                            $"The run in session '{sessionId}' waits for input but ExecuteOptions.InputProvider is not set.");
+                    input = await inputProvider(prompt, cancellationToken).ConfigureAwait(false);
+                    _prompt = null;
+                }
+
+                var batch = await _loop!.Ask<RunBatch>(new PullRunBatch(sessionId, input), callTimeout, cancellationToken)
+                    .ConfigureAwait(false);
+                foreach (var record in batch.Console)
+                {
+                    if (!collect) break;
+                    _console.Add(record);
+                    if (record.Type == "stdout") _stdout.Append(record.Text);
+                    else if (record.Type == "stderr") _stderr.Append(record.Text);
+                }
+
+                if (batch.Status == "waiting-input")
+                {
+                    var promptText = batch.Console.LastOrDefault(r => r.Type == "stdout")?.Text ?? "";
+                    _prompt = new InputPrompt(sessionId, promptText, batch.IsPassword);
+                }
+
+                if (batch.IsFinished)
+                {
+                    _done = true;
+                    _outcome.TrySetResult(new ExecutionOutcome(batch.Status, batch.ExitCode, _stdout.ToString(),
+                        _stderr.ToString(), _console.ToArray(), batch.RunId ?? ""));
+                }
+
+                return Option<(RunCursor, IReadOnlyList<ConsoleRecord>)>.Create((this, batch.Console));
+            }
+            catch (Exception ex)
+            {
+                _done = true;
+                _outcome.TrySetException(SessionActor.Unwrap(ex));
+                throw;
+            }
+        }
+
+        public void Close()
+        {
+            if (_done) return;
+            _loop?.Tell(new StopRun(sessionId));
+            _outcome.TrySetException(new OperationCanceledException($"The run in session '{sessionId}' was cancelled by its consumer."));
+        }
+    }
+}

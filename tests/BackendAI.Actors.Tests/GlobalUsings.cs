@@ -1,0 +1,3 @@
+global using BackendAI.Client.Events;
+global using BackendAI.Client.Models;
+global using BackendAI.Client.Transfers;
