@@ -49,8 +49,8 @@ public sealed class LocalBackendOptions
     /// <summary>Extra image glob → runner rules (<c>python</c>, <c>bash</c>, <c>sim</c>), tried in order before the built-in ones.</summary>
     public IDictionary<string, string> ImageRunners { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Fixed delay of the <c>sim</c> kernel per execution (null = the kernels' default, 0–1 ms).</summary>
-    public TimeSpan? SimDelay { get; set; }
+    /// <summary>Fixed delay of the <c>sim</c> kernel per execution (zero = the kernels' default, a random 0–1 ms).</summary>
+    public TimeSpan SimDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>Output size (bytes) of the <c>sim</c> kernel per execution; 0 echoes the code as is.</summary>
     public int SimOutputSize { get; set; }

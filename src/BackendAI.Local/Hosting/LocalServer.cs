@@ -39,20 +39,11 @@ internal static class LocalServer
         services.AddSingleton<IKeypairStore>(sp => sp.GetRequiredService<LocalKeypairStore>());
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<ManagerState>();
+        services.AddSingleton<CookieSessions>();
         services.AddSingleton<SessionEventBus>();
         services.AddSingleton<BackgroundTaskRegistry>();
         services.AddSingleton<IBackgroundTasks>(sp => sp.GetRequiredService<BackgroundTaskRegistry>());
-        services.AddLocalKernels(k =>
-        {
-            var i = 0;
-            foreach (var (pattern, runner) in options.ImageRunners) k.Images.Insert(i++, new KernelImageRule(pattern, runner));
-            if (options.SimDelay is { } delay)
-            {
-                k.SimMinDelay = delay;
-                k.SimMaxDelay = delay;
-            }
-            if (options.SimOutputSize > 0) k.SimOutputSize = options.SimOutputSize;
-        });
+        services.AddLocalKernels(); // applies ImageRunners / SimDelay / SimOutputSize from the registered LocalBackendOptions
         services.AddSingleton(sp => new SessionRegistry(
             options, paths, sp.GetRequiredService<IKernelFactory>(), sp.GetRequiredService<SessionEventBus>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SessionRegistry>>(),
@@ -70,6 +61,7 @@ internal static class LocalServer
         app.UseRouting();
         app.UseMiddleware<AuthMiddleware>();
         app.MapCoreEndpoints();
+        CookieSessions.MapCookieEndpoints(app);
         app.MapSessionEndpoints();
         app.MapEventEndpoints();
         app.MapStreamEndpoints();

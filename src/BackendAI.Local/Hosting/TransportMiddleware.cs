@@ -14,7 +14,7 @@ namespace BackendAI.Local.Hosting;
 /// Outer middleware: <c>Server: BackendAI</c>, problem+json for every error, injected faults.
 /// Runs before routing.
 /// </summary>
-internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjection faults, ILogger<ErrorMiddleware> logger)
+internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjection faults, CookieSessions cookies, ILogger<ErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -22,6 +22,7 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjecti
         context.Response.Headers.AccessControlAllowOrigin = "*";
         try
         {
+            cookies.RewriteForwarded(context);
             var (latency, error) = faults.Evaluate(context.Request.Path.Value ?? "/", context.Request.Method);
             if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
             if (error is not null && !context.Request.Path.StartsWithSegments("/local/faults"))
@@ -116,7 +117,16 @@ internal sealed class AuthMiddleware(
         }
         else
         {
-            var keypair = Authenticate(request);
+            LocalKeypair keypair;
+            if (CookieSessions.IsForwarded(context, out var cookieKey))
+            {
+                keypair = (cookieKey.Length > 0 ? keypairs.Find(cookieKey) : null)
+                    ?? throw new ApiProblemException(ProblemTypes.AuthFailed, "Unauthorized access");
+            }
+            else
+            {
+                keypair = Authenticate(request);
+            }
             limit = keypair.RateLimit;
             if (!rateLimiter.TryAcquire(keypair.AccessKey, limit, out remaining))
                 throw new ApiProblemException(ProblemTypes.RateLimitExceeded);
