@@ -45,6 +45,6 @@ public sealed class LocalKernelFactory : IKernelFactory
     internal static Regex GlobToRegex(string glob)
     {
         var body = Regex.Escape(glob).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal);
-        return new Regex("^" + body + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        return new Regex("^" + body + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
     }
 }
