@@ -13,7 +13,7 @@ namespace BackendAI.Client.Transfers;
 /// archive's other links) leaves the destination, hard links to anything but an earlier regular file
 /// of the same archive, entries written through a symbolic link, device files, FIFOs and other special
 /// entries. Hard links are extracted as copies. Entries are first written to a temporary directory
-/// next to the destination; only when the whole archive has been read and checked are they moved
+/// next to the destination (inside it when its parent is not writable); only when the whole archive has been read and checked are they moved
 /// into place, so a rejected or cancelled extraction leaves nothing under the final names.
 /// </remarks>
 public static class SafeTarExtractor
@@ -45,10 +45,7 @@ public static class SafeTarExtractor
         ArgumentNullException.ThrowIfNull(tar);
         ArgumentException.ThrowIfNullOrEmpty(destinationDirectory);
         var destination = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destinationDirectory));
-        var parent = Path.GetDirectoryName(destination) ?? destination;
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(destination)}.extract-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        var staging = CreateStaging(destination);
         try
         {
             var items = await StageAsync(tar, staging, cancellationToken).ConfigureAwait(false);
@@ -62,6 +59,31 @@ public static class SafeTarExtractor
         {
             TryDelete(staging);
         }
+    }
+
+    /// <summary>
+    /// A fresh staging directory on the same volume: next to the destination, or (when its parent is not
+    /// writable, e.g. extracting into a home directory) a hidden directory inside the destination.
+    /// </summary>
+    private static string CreateStaging(string destination)
+    {
+        var name = $".{Path.GetFileName(destination)}.extract-{Guid.NewGuid():N}";
+        var parent = Path.GetDirectoryName(destination);
+        if (parent is not null)
+        {
+            try
+            {
+                Directory.CreateDirectory(parent);
+                return Directory.CreateDirectory(Path.Combine(parent, name)).FullName;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                // fall back to inside the destination
+            }
+        }
+
+        Directory.CreateDirectory(destination);
+        return Directory.CreateDirectory(Path.Combine(destination, name)).FullName;
     }
 
     /// <summary>Reads every entry, checking names and writing contents under <paramref name="staging"/>.</summary>

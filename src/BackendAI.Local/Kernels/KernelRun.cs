@@ -163,7 +163,11 @@ internal sealed class KernelRun
             items.Add(new KernelConsoleItem(s.Type, s.Text is { } sb ? JsonValue.Create(sb.ToString()) : s.Data!));
         if (_truncated)
         {
-            items.Add(new KernelConsoleItem("stderr", JsonValue.Create($"[output truncated: more than {_maxCharsPerStream} characters per stream in one call]\n")));
+            var note = $"[output truncated: more than {_maxCharsPerStream} characters per stream in one call]\n";
+            if (items.Count > 0 && items[^1].Type == "stderr" && items[^1].Data is JsonValue v && v.TryGetValue<string>(out var text))
+                items[^1] = new KernelConsoleItem("stderr", JsonValue.Create(text + note));
+            else
+                items.Add(new KernelConsoleItem("stderr", JsonValue.Create(note)));
             _truncated = false;
         }
         _buffer = [];

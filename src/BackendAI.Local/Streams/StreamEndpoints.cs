@@ -30,14 +30,12 @@ public static class StreamEndpoints
     private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
     /// <summary>
-    /// Maps the endpoints. When <paramref name="app"/> is also an <see cref="IApplicationBuilder"/>
-    /// (a <c>WebApplication</c>), the WebSocket middleware is added too (harmless if the host already added it).
+    /// Maps the endpoints. The host must add the WebSocket middleware (<c>app.UseWebSockets()</c>) and the
+    /// auth middleware that sets the caller (<see cref="HttpContextExtensions.GetIdentity"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapStreamEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app is IApplicationBuilder builder)
-            builder.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         var group = app.MapGroup("/stream/session/{id}");
         group.MapGet("/execute", ExecuteAsync);
         group.MapGet("/pty", PtyAsync);
@@ -49,20 +47,11 @@ public static class StreamEndpoints
 
     // ---------------------------------------------------------------- common
 
-    /// <summary>The authenticated caller put on the request by the server's auth middleware.</summary>
-    internal static LocalIdentity CallerOf(HttpContext context)
-    {
-        if (context.Features.Get<LocalIdentity>() is { } fromFeature) return fromFeature;
-        foreach (var value in context.Items.Values)
-            if (value is LocalIdentity identity) return identity;
-        throw new ApiProblemException(ProblemTypes.AuthFailed, "Unauthorized access");
-    }
-
     private static LocalSessionHandle Resolve(HttpContext context, string id)
     {
         var resolver = context.RequestServices.GetService<ISessionResolver>()
             ?? throw new ApiProblemException(ProblemTypes.InternalServerError, "No session resolver is registered.");
-        return resolver.Resolve(CallerOf(context), id);
+        return resolver.Resolve(context.GetIdentity(), id);
     }
 
     private static void RequireWebSocket(HttpContext context)
@@ -115,7 +104,7 @@ public static class StreamEndpoints
     {
         RequireWebSocket(context);
         var session = Resolve(context, id);
-        using var ws = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var ws = await FaultInjectingWebSocket.AcceptAsync(context).ConfigureAwait(false);
         try
         {
             await RunExecuteStreamAsync(ws, session, context.RequestAborted).ConfigureAwait(false);
@@ -342,7 +331,7 @@ public static class StreamEndpoints
             throw new ApiProblemException(ProblemTypes.GenericBadRequest, $"The session is not running (status {session.View.Status}).");
         var options = context.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<LocalKernelOptions>>()?.Value;
         await using var pty = PseudoTerminal.Start(session.WorkDirectory, new Dictionary<string, string>(), options?.BashExecutable ?? "bash");
-        using var ws = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var ws = await FaultInjectingWebSocket.AcceptAsync(context).ConfigureAwait(false);
         using var output = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Terminating);
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var sendLock = new SemaphoreSlim(1, 1);
@@ -448,27 +437,38 @@ public static class StreamEndpoints
         await context.Response.WriteAsync(array.ToJsonString(Compact), context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The session's service ports: from its kernel when it offers services, else from the session view.</summary>
-    internal static IReadOnlyList<KernelServicePort> ServicePortsOf(LocalSessionHandle session)
+    /// <summary>
+    /// The session's service ports: those its kernel offers (<see cref="IKernelAppServices"/>) followed by
+    /// those recorded on the session view (e.g. <c>preopen</c> ports), without duplicate names.
+    /// </summary>
+    internal static IReadOnlyList<KernelServicePort> ServicePortsOf(LocalSessionHandle session) =>
+        AppsOf(session).Select(a => a.Port).ToList();
+
+    /// <summary>Service ports with, for those recorded on the view, their host ports (index-aligned with the ports).</summary>
+    private static List<(KernelServicePort Port, IReadOnlyList<int>? HostPorts)> AppsOf(LocalSessionHandle session)
     {
-        if (session.Kernel is IKernelAppServices services) return services.ServicePorts;
-        if (string.IsNullOrEmpty(session.View.ServicePortsJson)) return [];
+        var list = new List<(KernelServicePort, IReadOnlyList<int>?)>();
+        if (session.Kernel is IKernelAppServices services)
+            foreach (var p in services.ServicePorts) list.Add((p, null));
+        if (string.IsNullOrEmpty(session.View.ServicePortsJson)) return list;
         try
         {
-            if (JsonNode.Parse(session.View.ServicePortsJson) is not JsonArray array) return [];
-            var list = new List<KernelServicePort>();
+            if (JsonNode.Parse(session.View.ServicePortsJson) is not JsonArray array) return list;
             foreach (var item in array.OfType<JsonObject>())
             {
-                var ports = item["ports"] is JsonArray p ? p.Select(x => (int?)x ?? 0).Where(x => x > 0).ToArray() : [];
-                if ((string?)item["name"] is { } name)
-                    list.Add(new KernelServicePort(name, (string?)item["protocol"] ?? "tcp", ports, (string?)item["url_template"]));
+                if ((string?)item["name"] is not { } name || list.Any(x => x.Item1.Name == name)) continue;
+                static int[] Ints(JsonNode? n) => n is JsonArray a ? a.Select(x => (int?)x ?? 0).Where(x => x > 0).ToArray() : [];
+                var ports = Ints(item["container_ports"] ?? item["ports"]);
+                var hostPorts = Ints(item["host_ports"]);
+                list.Add((new KernelServicePort(name, (string?)item["protocol"] ?? "tcp", ports, (string?)item["url_template"]),
+                    hostPorts.Length == ports.Length ? hostPorts : null));
             }
-            return list;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            return [];
+            // an unreadable record list is treated as no extra services
         }
+        return list;
     }
 
     // ---------------------------------------------------------------- app proxy (B.4)
@@ -479,8 +479,8 @@ public static class StreamEndpoints
     {
         var (app, port) = ValidateProxyQuery(context.Request.Query);
         var session = Resolve(context, id);
-        var service = ServicePortsOf(session).FirstOrDefault(s => s.Name == app)
-            ?? throw new ApiProblemException(ProblemTypes.ObjectNotFound, $"{id}:{app}", title: "No such app service.");
+        var (service, hostPorts) = AppsOf(session).FirstOrDefault(s => s.Port.Name == app);
+        if (service is null) throw new ApiProblemException(ProblemTypes.ObjectNotFound, $"{id}:{app}", title: "No such app service.");
         if (service.Protocol == "pty")
             throw ApiProblemException.InvalidParams($"Service {app} uses the unsupported protocol 'pty' for proxying.");
         if (service.Ports.Count == 0)
@@ -498,16 +498,19 @@ public static class StreamEndpoints
         IPEndPoint target;
         try
         {
-            if (session.Kernel is not IKernelAppServices services)
+            if (hostPorts is not null)
+                target = new IPEndPoint(IPAddress.Loopback, hostPorts[service.Ports.ToList().IndexOf(containerPort)]);
+            else if (session.Kernel is IKernelAppServices services)
+                target = await services.StartServiceAsync(app, containerPort, context.RequestAborted).ConfigureAwait(false);
+            else
                 throw new InvalidOperationException("The session's kernel cannot start app services.");
-            target = await services.StartServiceAsync(app, containerPort, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or SocketException)
         {
             throw new ApiProblemException(ProblemTypes.InternalServerError, ex.Message, JsonValue.Create(ex.Message), title: "Failed to launch the app service");
         }
 
-        using var ws = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        using var ws = await FaultInjectingWebSocket.AcceptAsync(context).ConfigureAwait(false);
         using var life = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Terminating);
         using var tcp = new TcpClient();
         try

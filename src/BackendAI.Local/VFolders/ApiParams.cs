@@ -70,6 +70,9 @@ internal sealed class ApiParams
     /// <summary>Whether any of the names is present (even with a null value).</summary>
     public bool Has(params string[] names) => names.Any(_values.ContainsKey);
 
+    /// <summary>The raw JSON value of a parameter (first present alias), or null.</summary>
+    public JsonNode? Node(string key, params string[] aliases) => Lookup(key, aliases).Node;
+
     /// <summary>A string parameter (first present alias), or null.</summary>
     public string? String(string key, params string[] aliases)
     {

@@ -39,23 +39,23 @@ public static class VFolderEndpoints
     public static IEndpointRouteBuilder MapVFolderEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/folders", (HttpContext c, VFolderService s) => s.CreateAsync(c));
+        app.MapPost("/folders", (HttpContext c, VFolderService s) => s.CreateAsync(c)).RejectWhenFrozen();
         app.MapGet("/folders", (HttpContext c, VFolderService s) => s.ListAsync(c));
         app.MapGet("/folders/_/hosts", (HttpContext c, VFolderService s) => s.HostsAsync(c));
         app.MapGet("/folders/_/allowed-types", (HttpContext c) => AllowedTypes(c));
         app.MapGet("/folders/_/allowed_types", (HttpContext c) => AllowedTypes(c));
         app.MapGet("/folders/{name}", (HttpContext c, string name, VFolderService s) => s.InfoAsync(c, name));
-        app.MapDelete("/folders/{name}", (HttpContext c, string name, VFolderService s) => s.DeleteAsync(c, name));
-        app.MapPost("/folders/{name}/rename", (HttpContext c, string name, VFolderService s) => s.RenameAsync(c, name));
-        app.MapPost("/folders/{name}/update-options", (HttpContext c, string name, VFolderService s) => s.UpdateOptionsAsync(c, name));
-        app.MapPost("/folders/{name}/mkdir", (HttpContext c, string name, VFolderService s) => s.MkdirAsync(c, name));
-        app.MapPost("/folders/{name}/rename-file", (HttpContext c, string name, VFolderService s) => s.RenameFileAsync(c, name));
-        app.MapPost("/folders/{name}/rename_file", (HttpContext c, string name, VFolderService s) => s.RenameFileAsync(c, name));
-        app.MapPost("/folders/{name}/move-file", (HttpContext c, string name, VFolderService s) => s.MoveFileAsync(c, name));
-        app.MapDelete("/folders/{name}/delete-files", (HttpContext c, string name, VFolderService s) => s.DeleteFilesAsync(c, name));
-        app.MapDelete("/folders/{name}/delete_files", (HttpContext c, string name, VFolderService s) => s.DeleteFilesAsync(c, name));
+        app.MapDelete("/folders/{name}", (HttpContext c, string name, VFolderService s) => s.DeleteAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/rename", (HttpContext c, string name, VFolderService s) => s.RenameAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/update-options", (HttpContext c, string name, VFolderService s) => s.UpdateOptionsAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/mkdir", (HttpContext c, string name, VFolderService s) => s.MkdirAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/rename-file", (HttpContext c, string name, VFolderService s) => s.RenameFileAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/rename_file", (HttpContext c, string name, VFolderService s) => s.RenameFileAsync(c, name)).RejectWhenFrozen();
+        app.MapPost("/folders/{name}/move-file", (HttpContext c, string name, VFolderService s) => s.MoveFileAsync(c, name)).RejectWhenFrozen();
+        app.MapDelete("/folders/{name}/delete-files", (HttpContext c, string name, VFolderService s) => s.DeleteFilesAsync(c, name)).RejectWhenFrozen();
+        app.MapDelete("/folders/{name}/delete_files", (HttpContext c, string name, VFolderService s) => s.DeleteFilesAsync(c, name)).RejectWhenFrozen();
         app.MapGet("/folders/{name}/files", (HttpContext c, string name, VFolderService s) => s.ListFilesAsync(c, name));
-        app.MapPost("/folders/{name}/request-upload", (HttpContext c, string name, VFolderService s) => s.RequestUploadAsync(c, name));
+        app.MapPost("/folders/{name}/request-upload", (HttpContext c, string name, VFolderService s) => s.RequestUploadAsync(c, name)).RejectWhenFrozen();
         app.MapPost("/folders/{name}/request-download", (HttpContext c, string name, VFolderService s) => s.RequestDownloadAsync(c, name));
         StorageService.Map(app);
         return app;

@@ -52,7 +52,7 @@ internal sealed class StreamTestHost : IAsyncDisposable
             try
             {
                 if (context.Request.Headers.TryGetValue("X-Test-Access-Key", out var key))
-                    context.Features.Set(new LocalIdentity(key.ToString(), Guid.NewGuid(), "user@lablup.com", "user", "default", "default", Guid.Empty));
+                    context.SetIdentity(new LocalIdentity(key.ToString(), Guid.NewGuid(), "user@lablup.com", "user", "default", "default", Guid.Empty));
                 await next();
             }
             catch (ApiProblemException ex) when (!context.Response.HasStarted)
@@ -62,6 +62,7 @@ internal sealed class StreamTestHost : IAsyncDisposable
                 await context.Response.WriteAsync(ex.ToJson().ToJsonString());
             }
         });
+        app.UseWebSockets();
         app.UseRouting();
         app.MapStreamEndpoints();
         await app.StartAsync();

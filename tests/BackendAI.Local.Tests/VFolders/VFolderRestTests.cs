@@ -144,6 +144,18 @@ public sealed class VFolderRestTests(VFolderHostFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Superadmin_lists_another_users_folders_by_owner_email_and_users_may_not()
+    {
+        var name = await CreateAsync(caller: new VFolderTestHostCaller(VFolderTestHost.User));
+        var (status, body, _) = await Host.CallAsync(HttpMethod.Get, "/folders", new { all = false, owner_user_email = "user@lablup.com" });
+        Assert.Equal(200, status);
+        Assert.Contains(body!.AsArray(), e => (string)e!["name"]! == name && (string)e["user_email"]! == "user@lablup.com");
+        Assert.DoesNotContain(body.AsArray(), e => (string)e!["user_email"]! == "admin@lablup.com");
+        (status, _, _) = await Host.CallAsync(HttpMethod.Get, "/folders", new { owner_user_email = "admin@lablup.com" }, VFolderTestHost.User);
+        Assert.Equal(403, status);
+    }
+
+    [Fact]
     public async Task Server118_hosts_report_the_default_among_the_allowed_hosts()
     {
         var (status, body, _) = await Host.CallAsync(HttpMethod.Get, "/folders/_/hosts");
@@ -435,6 +447,40 @@ public sealed class VFolderRestTests(VFolderHostFixture fixture) : IClassFixture
         Assert.Equal(400, status);
         Assert.Equal(Probs + "invalid-api-params", (string)body!["type"]!);
         Assert.Equal("No such vfolder.", (string)body["msg"]!);
+    }
+
+    [Fact]
+    public async Task Server135_a_session_with_config_mounts_sees_the_folder_files_under_its_work_directory()
+    {
+        var name = await CreateAsync();
+        var data = await UploadAsync(name, "data/input.txt", "mounted!"u8.ToArray());
+        var (status, created, _) = await Host.CallAsync(HttpMethod.Post, "/session", new JsonObject
+        {
+            ["name"] = "mnt-" + Guid.NewGuid().ToString("N")[..8], ["image"] = "sim",
+            ["config"] = new JsonObject { ["mounts"] = new JsonArray(name) },
+        });
+        Assert.True(status == 201, created?.ToJsonString());
+        var sessionId = (string)created!["sessionId"]!;
+        try
+        {
+            var (filesStatus, listing, _) = await Host.CallAsync(HttpMethod.Get, $"/session/{sessionId}/files", new { path = $"{name}/data" });
+            Assert.True(filesStatus == 200, listing?.ToJsonString());
+            var files = JsonNode.Parse((string)listing!["files"]!)!.AsArray();
+            var file = files.Single(f => (string)f!["filename"]! == "input.txt")!;
+            Assert.Equal(data.Length, (long)file["size"]!);
+
+            // A folder the owner cannot access is refused at creation.
+            var (refused, _, _) = await Host.CallAsync(HttpMethod.Post, "/session", new JsonObject
+            {
+                ["name"] = "mnt-" + Guid.NewGuid().ToString("N")[..8], ["image"] = "sim",
+                ["config"] = new JsonObject { ["mounts"] = new JsonArray(name) },
+            }, VFolderTestHost.User);
+            Assert.Equal(400, refused / 100 * 100);
+        }
+        finally
+        {
+            await Host.CallAsync(HttpMethod.Delete, $"/session/{sessionId}?forced=true");
+        }
     }
 
     [Fact]

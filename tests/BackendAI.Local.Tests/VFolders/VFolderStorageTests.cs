@@ -219,38 +219,6 @@ public sealed class VFolderStorageTests
         Assert.Equal(400, status);
     }
 
-    [Theory]
-    [InlineData("mkdir", "../escape")]
-    [InlineData("mkdir", "/etc/escape")]
-    [InlineData("mkdir", "a/../../escape")]
-    [InlineData("request-upload", "../../evil.txt")]
-    [InlineData("request-upload", "/tmp/evil.txt")]
-    [InlineData("request-download", "../../../etc/passwd")]
-    [InlineData("files", "..")]
-    [InlineData("files", "link")]
-    [InlineData("request-download", "link/hostname")]
-    [InlineData("request-upload", "link/evil.txt")]
-    public async Task Paths_escaping_the_folder_are_refused_with_vfolder_operation_failed(string op, string path)
-    {
-        await using var host = await VFolderTestHost.StartAsync();
-        var id = await CreateAsync(host, "jail");
-        var outside = Directory.CreateDirectory(Path.Combine(host.DataDirectory, "outside")).FullName;
-        File.WriteAllText(Path.Combine(outside, "hostname"), "secret");
-        File.CreateSymbolicLink(Path.Combine(host.DataDirectory, "vfolders", id, "link"), outside);
-        var (method, body) = op switch
-        {
-            "mkdir" => (HttpMethod.Post, (object)new { path }),
-            "request-upload" => (HttpMethod.Post, new { path, size = 4 }),
-            "request-download" => (HttpMethod.Post, new { path }),
-            _ => (HttpMethod.Get, new { path }),
-        };
-        var (status, error, _) = await host.CallAsync(method, $"/folders/jail/{op}", body);
-        Assert.Equal(400, status);
-        Assert.Equal("https://api.backend.ai/probs/vfolder-operation-failed", (string)error!["type"]!);
-        Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "escape")));
-        Assert.False(File.Exists(Path.Combine(outside, "evil.txt")));
-    }
-
     [Fact]
     public async Task Directory_download_with_archive_true_is_a_zip_of_its_files()
     {
@@ -277,6 +245,34 @@ public sealed class VFolderStorageTests
     }
 
     [Fact]
+    public async Task A_truncated_download_fault_cuts_the_body_and_a_range_request_resumes_it()
+    {
+        await using var host = await VFolderTestHost.StartAsync();
+        await CreateAsync(host, "cut");
+        var data = Bytes(200_000);
+        var url = await UploadUrlAsync(host, "cut", "big.bin", data.Length);
+        (await host.StorageAsync(HttpMethod.Patch, url, data, 0)).Dispose();
+        var (_, body, _) = await host.CallAsync(HttpMethod.Post, "/folders/cut/request-download", new { path = "big.bin" });
+        var downloadUrl = $"{body!["url"]}?token={Uri.EscapeDataString((string)body["token"]!)}";
+
+        host.Backend.Faults.Set(new BackendAI.Local.Hosting.FaultSettings { TruncateDownloadsAfterBytes = 50_000 });
+        var received = new MemoryStream();
+        using (var response = await host.Http.GetAsync(downloadUrl, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(200_000, response.Content.Headers.ContentLength);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => stream.CopyToAsync(received));
+        }
+        Assert.Equal(50_000, received.Length);
+
+        host.Backend.Faults.Reset();
+        using var rest = await host.StorageAsync(HttpMethod.Get, downloadUrl, range: $"bytes={received.Length}-");
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, rest.StatusCode);
+        received.Write(await rest.Content.ReadAsByteArrayAsync());
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
     public async Task Creating_more_folders_than_the_policy_allows_is_refused()
     {
         await using var host = await VFolderTestHost.StartAsync(configure: o => o.MaxFoldersPerUser = 2);
@@ -285,5 +281,43 @@ public sealed class VFolderStorageTests
         var (status, body, _) = await host.CallAsync(HttpMethod.Post, "/folders", CreateBody("three"));
         Assert.Equal(400, status);
         Assert.Equal("You cannot create more vfolders.", (string)body!["msg"]!);
+    }
+}
+
+/// <summary>Every path that leaves the folder root (also via a symlink planted in the folder) is refused.</summary>
+public sealed class VFolderPathSafetyTests(VFolderHostFixture fixture) : IClassFixture<VFolderHostFixture>
+{
+    [Theory]
+    [InlineData("mkdir", "../escape")]
+    [InlineData("mkdir", "/etc/escape")]
+    [InlineData("mkdir", "a/../../escape")]
+    [InlineData("request-upload", "../../evil.txt")]
+    [InlineData("request-upload", "/tmp/evil.txt")]
+    [InlineData("request-download", "../../../etc/passwd")]
+    [InlineData("files", "..")]
+    [InlineData("files", "link")]
+    [InlineData("request-download", "link/hostname")]
+    [InlineData("request-upload", "link/evil.txt")]
+    public async Task Paths_escaping_the_folder_are_refused_with_vfolder_operation_failed(string op, string path)
+    {
+        var host = fixture.Host;
+        var jail = "jail" + Guid.NewGuid().ToString("N")[..8];
+        var (_, created, _) = await host.CallAsync(HttpMethod.Post, "/folders", new JsonObject { ["name"] = jail });
+        var id = (string)created!["id"]!;
+        var outside = Directory.CreateDirectory(Path.Combine(host.DataDirectory, "outside-" + jail)).FullName;
+        File.WriteAllText(Path.Combine(outside, "hostname"), "secret");
+        File.CreateSymbolicLink(Path.Combine(host.DataDirectory, "vfolders", id, "link"), outside);
+        var (method, body) = op switch
+        {
+            "mkdir" => (HttpMethod.Post, (object)new { path }),
+            "request-upload" => (HttpMethod.Post, new { path, size = 4 }),
+            "request-download" => (HttpMethod.Post, new { path }),
+            _ => (HttpMethod.Get, new { path }),
+        };
+        var (status, error, _) = await host.CallAsync(method, $"/folders/{jail}/{op}", body);
+        Assert.Equal(400, status);
+        Assert.Equal("https://api.backend.ai/probs/vfolder-operation-failed", (string)error!["type"]!);
+        Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "vfolders", "escape")));
+        Assert.False(File.Exists(Path.Combine(outside, "evil.txt")));
     }
 }

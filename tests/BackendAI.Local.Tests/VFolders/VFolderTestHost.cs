@@ -1,98 +1,78 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
-using BackendAI.Local;
 using BackendAI.Local.Hosting;
 using BackendAI.Local.VFolders;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
+using BackendAI.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace BackendAI.Local.Tests.VFolders;
 
 /// <summary>
-/// A Kestrel host on 127.0.0.1:0 with only the vfolder endpoints, a test identity middleware (header
-/// <c>X-Test-Access-Key</c>) and problem+json for <see cref="ApiProblemException"/>.
+/// A real <see cref="LocalBackend"/> on 127.0.0.1:0 (fast fixture timings) plus helpers: signed manager calls as one of
+/// the test identities, and unsigned storage calls (tus / download) as client-py makes them.
 /// </summary>
 public sealed class VFolderTestHost : IAsyncDisposable
 {
-    public static readonly LocalIdentity Admin = new("AKIAIOSFODNN7EXAMPLE", Guid.Parse("f38dea23-50fa-42a0-b5ae-338f5f4693f4"),
-        "admin@lablup.com", "superadmin", "default", "default", Guid.Parse("2de2b969-1d04-48a6-af16-0bc8adb3c831"));
-    public static readonly LocalIdentity User = new("AKIANABBDUSEREXAMPLE", Guid.Parse("dfa9da54-4b28-432f-be29-c0d680c7a412"),
-        "user@lablup.com", "user", "default", "default", Guid.Parse("2de2b969-1d04-48a6-af16-0bc8adb3c831"));
-    public static readonly LocalIdentity User2 = new("AKIAOTHERUSEREXAMPLE", Guid.Parse("0b7c4f3e-7a53-4b8e-9f5c-0d6f4c2a1b11"),
-        "user2@lablup.com", "user", "default", "other", Guid.Parse("5a1f6f0e-9a9b-4f59-8d35-6b5a0c0d7e22"));
+    /// <summary>A second plain user in another group (added as an extra keypair).</summary>
+    public static readonly LocalKeypair User2Keypair = new("AKIAOTHERUSEREXAMPLE", "OtherUserSecretKeyForTestsOnly0000000000",
+        "user2@lablup.com", Guid.Parse("0b7c4f3e-7a53-4b8e-9f5c-0d6f4c2a1b11"), "user", true, 30000, "default", "default", "other",
+        Guid.Parse("5a1f6f0e-9a9b-4f59-8d35-6b5a0c0d7e22"));
 
-    private readonly WebApplication _app;
+    public static readonly LocalIdentity Admin = WellKnownKeypairs.SuperAdmin.ToIdentity();
+    public static readonly LocalIdentity DomainAdmin = WellKnownKeypairs.DomainAdmin.ToIdentity();
+    public static readonly LocalIdentity User = WellKnownKeypairs.User.ToIdentity();
+    public static readonly LocalIdentity User2 = User2Keypair.ToIdentity();
 
-    private VFolderTestHost(WebApplication app, string dataDirectory, bool ownsDirectory)
+    private readonly Dictionary<string, SignedHttp> _signers = new(StringComparer.Ordinal);
+
+    private VFolderTestHost(LocalBackend backend, string dataDirectory, bool ownsDirectory)
     {
-        _app = app;
+        Backend = backend;
         DataDirectory = dataDirectory;
         OwnsDirectory = ownsDirectory;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Endpoint = new Uri(address);
         Http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(1) }) { BaseAddress = Endpoint };
+        foreach (var k in backend.Services.GetRequiredService<IKeypairStore>().All)
+            _signers[k.AccessKey] = new SignedHttp(Endpoint, k, Http);
     }
 
-    public Uri Endpoint { get; }
+    public LocalBackend Backend { get; }
+    public Uri Endpoint => Backend.Endpoint;
     public HttpClient Http { get; }
     public string DataDirectory { get; }
     public bool OwnsDirectory { get; set; }
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => Backend.Services;
+
+    /// <summary>Signed requests as <paramref name="caller"/>.</summary>
+    public SignedHttp As(LocalIdentity caller) => _signers[caller.AccessKey];
 
     public static async Task<VFolderTestHost> StartAsync(string? dataDirectory = null, Action<VFolderOptions>? configure = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "bai-vf-" + Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddLocalVFolders(new LocalBackendPaths(dataDirectory));
-        if (configure is not null) builder.Services.Configure(configure);
-        var app = builder.Build();
-        app.Use(async (context, next) =>
-        {
-            var key = context.Request.Headers["X-Test-Access-Key"].ToString();
-            var identity = new[] { Admin, User, User2 }.FirstOrDefault(i => i.AccessKey == key);
-            if (identity is not null) context.Items[typeof(LocalIdentity)] = identity;
-            try
-            {
-                await next(context);
-            }
-            catch (ApiProblemException e)
-            {
-                context.Response.StatusCode = e.Status;
-                context.Response.ContentType = "application/problem+json; charset=utf-8";
-                await context.Response.WriteAsync(e.ToJson().ToJsonString());
-            }
-        });
-        app.MapVFolderEndpoints();
-        await app.StartAsync();
-        return new VFolderTestHost(app, dataDirectory, owns);
+        var options = LocalServerFixture.FastOptions();
+        options.DataDirectory = dataDirectory;
+        options.ExtraKeypairs.Add(User2Keypair);
+        var backend = await LocalBackend.StartAsync(options, logging: _ => { });
+        // The options object is the live singleton the vfolder services read at request time.
+        configure?.Invoke(backend.Services.GetRequiredService<IOptions<VFolderOptions>>().Value);
+        return new VFolderTestHost(backend, dataDirectory, owns);
     }
 
-    /// <summary>A manager request as <paramref name="caller"/> with an optional JSON body.</summary>
+    /// <summary>A signed manager request as <paramref name="caller"/> (default: superadmin) with an optional JSON body.</summary>
     public async Task<(int Status, JsonNode? Body, HttpResponseMessage Response)> CallAsync(
         HttpMethod method, string path, object? json = null, LocalIdentity? caller = null)
     {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.Add("X-Test-Access-Key", (caller ?? Admin).AccessKey);
+        HttpContent? content = null;
         if (json is not null)
-        {
-            var text = json is JsonNode node ? node.ToJsonString() : System.Text.Json.JsonSerializer.Serialize(json);
-            request.Content = new StringContent(text, Encoding.UTF8, "application/json");
-        }
+            content = SignedHttp.Json(json as JsonNode ?? JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(json))!);
+        using var request = As(caller ?? Admin).Build(method, path, content);
         var response = await Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         return ((int)response.StatusCode, body.Length == 0 ? null : JsonNode.Parse(body), response);
     }
 
-    /// <summary>A storage request (no credentials).</summary>
+    /// <summary>A storage request with no credentials, as aiotusclient / client-py send them.</summary>
     public async Task<HttpResponseMessage> StorageAsync(HttpMethod method, string url, byte[]? body = null, long? offset = null, string? range = null)
     {
         using var request = new HttpRequestMessage(method, url);
@@ -109,9 +89,9 @@ public sealed class VFolderTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var s in _signers.Values) s.Dispose();
         Http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await Backend.DisposeAsync();
         if (OwnsDirectory)
         {
             try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }

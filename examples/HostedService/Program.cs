@@ -1,0 +1,27 @@
+// HostedService: a Generic Host worker using the runtime through DI (AddBackendAI), with Akka logs in
+// Microsoft.Extensions.Logging, OpenTelemetry traces and metrics on the console, and a graceful shutdown that
+// destroys (or, with Worker:KeepSessionOnShutdown=true, keeps) its session.
+using BackendAI.Examples.HostedService;
+using BackendAI.Local;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+var probe = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+    .AddEnvironmentVariables().AddCommandLine(args).Build();
+LocalBackend? local = null;
+Dictionary<string, string?>? overrides = null;
+if (string.IsNullOrWhiteSpace(probe["BackendAI:Endpoint"]) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("BACKEND_ENDPOINT")))
+{
+    local = await LocalBackend.StartAsync();
+    overrides = WorkerHost.LocalOverrides(local);
+    Console.WriteLine($"No BackendAI:Endpoint or BACKEND_ENDPOINT: using an embedded local server at {local.Endpoint}");
+}
+try
+{
+    using var host = WorkerHost.CreateBuilder(args, overrides).Build();
+    await host.RunAsync();
+}
+finally
+{
+    if (local is not null) await local.DisposeAsync();
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BackendAI.Actors;
+
+namespace BackendAI.Examples.LoadTool;
+
+/// <summary>The whole report: the machine, the settings, each phase and runtime/baseline throughput.</summary>
+public sealed record LoadReport(string Target, string Image, MachineInfo Machine, PhaseResult Runtime, PhaseResult? Baseline)
+{
+    /// <summary>Runtime round trips per second divided by the baseline's (null without <c>--baseline</c>).</summary>
+    public double? Ratio => Baseline is { RoundTripsPerSecond: > 0 } b ? Math.Round(Runtime.RoundTripsPerSecond / b.RoundTripsPerSecond, 3) : null;
+}
+
+/// <summary>What the numbers were measured on.</summary>
+public sealed record MachineInfo(string Os, string Framework, int ProcessorCount, string Architecture, bool ServerGc)
+{
+    /// <summary>The current machine.</summary>
+    public static MachineInfo Current => new(RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription,
+        Environment.ProcessorCount, RuntimeInformation.ProcessArchitecture.ToString(), System.Runtime.GCSettings.IsServerGC);
+}
+
+/// <summary>Runs the load (runtime, then the baseline when asked) and formats the report.</summary>
+public static class LoadRunner
+{
+    /// <summary>JSON settings of <c>--json</c> (camelCase).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The command-line entry: parses flags, picks the target, runs, prints; returns the exit code.</summary>
+    public static Task<int> MainAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+        MainAsync(args, output, error, null, cancellationToken);
+
+    /// <summary>As <see cref="MainAsync(IReadOnlyList{string}, TextWriter, TextWriter, CancellationToken)"/> with an explicit environment (null = the process's).</summary>
+    public static async Task<int> MainAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error,
+        IDictionary<string, string?>? environment, CancellationToken cancellationToken)
+    {
+        LoadOptions options;
+        try
+        {
+            options = LoadOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 2;
+        }
+        await using var target = await LoadTarget.CreateAsync(environment, cancellationToken).ConfigureAwait(false);
+        var log = options.Json ? error : output;
+        await log.WriteLineAsync($"Load target: {target.Description}").ConfigureAwait(false);
+        var report = await RunAsync(target, options, log, cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(options.Json ? ToJson(report) : ToText(report)).ConfigureAwait(false);
+        return report.Runtime.Errors == 0 && (report.Baseline?.Errors ?? 0) == 0 ? 0 : 1;
+    }
+
+    /// <summary>Runs the runtime phase and, with <see cref="LoadOptions.Baseline"/>, the baseline phase, against <paramref name="target"/>.</summary>
+    public static async Task<LoadReport> RunAsync(LoadTarget target, LoadOptions options, TextWriter? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        var image = options.Image ?? target.DefaultImage;
+        var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) + "-" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture);
+
+        await using var runtime = new RuntimeMode(BackendAIRuntime.Create(target.ClientOptions));
+        var result = await PhaseAsync(runtime, image, options, $"rt{run}", progress, cancellationToken).ConfigureAwait(false);
+        PhaseResult? baseline = null;
+        if (options.Baseline)
+        {
+            await using var plain = new BaselineMode(target.ClientOptions);
+            baseline = await PhaseAsync(plain, image, options, $"bl{run}", progress, cancellationToken).ConfigureAwait(false);
+        }
+        return new LoadReport(target.Description, image, MachineInfo.Current, result, baseline);
+    }
+
+    private static async Task<PhaseResult> PhaseAsync(ILoadMode mode, string image, LoadOptions o, string prefix, TextWriter? progress, CancellationToken ct)
+    {
+        if (o.Warmup)
+        {
+            await using var warm = new PhaseRecorder("warmup");
+            await Workload.RunAsync(mode, image, Math.Min(o.Sessions, 4), Math.Min(o.Executions, 5), Math.Min(o.Concurrency, 4),
+                prefix + "w", warm, ct).ConfigureAwait(false);
+        }
+        // Start both phases from a comparable heap.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (progress is not null)
+            await progress.WriteLineAsync($"{mode.Name}: {o.Sessions} sessions x {o.Executions} executions, concurrency {o.Concurrency}, image {image} ...")
+                .ConfigureAwait(false);
+        await using var recorder = new PhaseRecorder(mode.Name);
+        await Workload.RunAsync(mode, image, o.Sessions, o.Executions, o.Concurrency, prefix, recorder, ct).ConfigureAwait(false);
+        return await recorder.CompleteAsync(o.Sessions, o.Executions, o.Concurrency).ConfigureAwait(false);
+    }
+
+    /// <summary>The <c>--json</c> form: <c>runtime</c>, <c>baseline</c> (when run) and <c>ratio</c>, plus target/image/machine.</summary>
+    public static string ToJson(LoadReport report) => JsonSerializer.Serialize(report, JsonOptions);
+
+    /// <summary>The text form.</summary>
+    public static string ToText(LoadReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        var m = report.Machine;
+        w.WriteLine($"machine: {m.ProcessorCount} cores {m.Architecture}, {m.Os}, {m.Framework}, server GC {m.ServerGc}");
+        w.WriteLine($"image: {report.Image}");
+        w.WriteLine();
+        w.WriteLine($"{"",-22}{"runtime",14}{(report.Baseline is null ? "" : $"{"baseline",14}")}");
+        void Row(string label, Func<PhaseResult, string> f) =>
+            w.WriteLine($"{label,-22}{f(report.Runtime),14}{(report.Baseline is { } b ? $"{f(b),14}" : "")}");
+        string F(double d) => d.ToString("0.0", CultureInfo.InvariantCulture);
+        Row("round trips", p => p.RoundTrips.ToString(CultureInfo.InvariantCulture));
+        Row("elapsed (s)", p => p.ElapsedSeconds.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("round trips/s", p => F(p.RoundTripsPerSecond));
+        Row("p50 (ms)", p => p.P50Ms.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("p90 (ms)", p => p.P90Ms.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("p99 (ms)", p => p.P99Ms.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("max (ms)", p => p.MaxMs.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("start p50 (ms)", p => p.SessionStartP50Ms.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("start p99 (ms)", p => p.SessionStartP99Ms.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("errors", p => p.Errors.ToString(CultureInfo.InvariantCulture));
+        Row("peak working set (MB)", p => F(p.PeakWorkingSetMb));
+        Row("peak managed (MB)", p => F(p.PeakManagedMb));
+        Row("gen0 / gen2 GCs", p => $"{p.Gen0Collections} / {p.Gen2Collections}");
+        foreach (var phase in new[] { report.Runtime, report.Baseline })
+            if (phase is { Errors: > 0 })
+                foreach (var (type, n) in phase.ErrorsByType) w.WriteLine($"  {phase.Name} error {type}: {n}");
+        if (report.Ratio is { } r) w.WriteLine($"\nruntime/baseline throughput ratio: {r.ToString("0.000", CultureInfo.InvariantCulture)}");
+        return w.ToString().TrimEnd();
+    }
+}
