@@ -129,7 +129,8 @@ public sealed class RuntimeEndToEndTests(RoomyServerFixture server, ITestOutputH
             Assert.Single(seen, SessionStatus.Terminated);
             for (var i = 1; i < seen.Count; i++) Assert.True(SessionLifecycle.CanMove(seen[i - 1], seen[i]), $"{seen[i - 1]} -> {seen[i]}");
         }
-        Assert.True(reconnects.Count >= 2, "the fault dropped the stream at least once");
+        // A create emits at least 6 events on the open stream, so small limits must have dropped it.
+        if (dropAfter <= 5) Assert.True(reconnects.Count >= 2, "the fault dropped the stream at least once");
     }
 
     public static TheoryData<int, bool> DropCases()
@@ -154,18 +155,33 @@ public sealed class RuntimeEndToEndTests(RoomyServerFixture server, ITestOutputH
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         const int n = 200;
         var prefix = UniqueName("many");
-        var results = await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
+        using var creating = new SemaphoreSlim(32);   // creations in flight; all 200 sessions then live at once
+        var sessions = await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
         {
-            await using var session = await _runtime.StartSessionAsync("sim",
-                new SessionStartOptions { Name = $"{prefix}-{i}" }, cts.Token);
-            var outcome = await session.ExecuteAsync($"print({i})", cancellationToken: cts.Token);
-            return (i, session.Id, outcome);
+            await creating.WaitAsync(cts.Token);
+            try
+            {
+                return await _runtime.StartSessionAsync("sim", new SessionStartOptions { Name = $"{prefix}-{i}" }, cts.Token);
+            }
+            finally
+            {
+                creating.Release();
+            }
         }));
-        Assert.Equal(n, results.Select(r => r.Id).Distinct().Count());
-        foreach (var (i, _, outcome) in results)
+        try
         {
-            Assert.Equal($"print({i})", outcome.Stdout);
-            Assert.Equal("finished", outcome.Status);
+            Assert.Equal(n, sessions.Select(s => s.Id).Distinct().Count());
+            var outcomes = await Task.WhenAll(sessions.Select((s, i) => s.ExecuteAsync($"print({i})", cancellationToken: cts.Token)));
+            for (var i = 0; i < n; i++)
+            {
+                Assert.Equal($"print({i})", outcomes[i].Stdout);
+                Assert.Equal("finished", outcomes[i].Status);
+                Assert.Single(outcomes[i].Console);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(sessions.Select(s => s.DisposeAsync().AsTask()));
         }
     }
 

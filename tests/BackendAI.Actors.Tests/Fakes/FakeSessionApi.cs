@@ -141,6 +141,11 @@ internal sealed class FakeConnection : ISessionEventConnection
 
     public Task Disposed => _disposed.Task;
 
+    /// <summary>How many reads the consumer issued (a read = one frame pulled off the socket).</summary>
+    public int Reads => Volatile.Read(ref _reads);
+
+    private int _reads;
+
     public void Push(SessionEvent e) => _events.Writer.TryWrite(e);
 
     /// <summary>The connection ends without server_close (the runtime must reconnect).</summary>
@@ -151,6 +156,7 @@ internal sealed class FakeConnection : ISessionEventConnection
 
     public async ValueTask<SessionEvent?> ReadAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _reads);
         try
         {
             return await _events.Reader.ReadAsync(cancellationToken);
