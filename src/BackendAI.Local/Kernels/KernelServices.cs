@@ -35,10 +35,10 @@ public static class KernelServices
     {
         var i = 0;
         foreach (var (pattern, runner) in server.ImageRunners) options.Images.Insert(i++, new KernelImageRule(pattern, runner));
-        if (server.SimDelay > TimeSpan.Zero)
+        if (server.SimDelay is { } simDelay && simDelay > TimeSpan.Zero)
         {
-            options.SimMinDelay = server.SimDelay;
-            options.SimMaxDelay = server.SimDelay;
+            options.SimMinDelay = simDelay;
+            options.SimMaxDelay = simDelay;
         }
         if (server.SimOutputSize > 0) options.SimOutputSize = server.SimOutputSize;
     }
