@@ -77,7 +77,7 @@ public class SweepTests(CliServerFixture server) : IClassFixture<CliServerFixtur
         Assert.True(r.ExitCode == 0, r.ToString());
         await watcher.WaitAsync(cts.Token);
         Assert.Equal(6, started.Distinct().Count());
-        Assert.Equal(2, peak);
+        Assert.InRange(peak, 1, 2);
     }
 
     [Fact]
