@@ -5,6 +5,7 @@ using BackendAI.Examples.HostedService;
 using BackendAI.Local;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 var probe = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
     .AddEnvironmentVariables().AddCommandLine(args).Build();
@@ -12,7 +13,8 @@ LocalBackend? local = null;
 Dictionary<string, string?>? overrides = null;
 if (string.IsNullOrWhiteSpace(probe["BackendAI:Endpoint"]) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("BACKEND_ENDPOINT")))
 {
-    local = await LocalBackend.StartAsync();
+    // The embedded server's own logs stay off: it would read this app's appsettings.json and log every request.
+    local = await LocalBackend.StartAsync(new LocalBackendOptions(), logging => logging.ClearProviders());
     overrides = WorkerHost.LocalOverrides(local);
     Console.WriteLine($"No BackendAI:Endpoint or BACKEND_ENDPOINT: using an embedded local server at {local.Endpoint}");
 }
