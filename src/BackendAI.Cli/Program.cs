@@ -1,2 +1,3 @@
-Console.WriteLine("backend.ai: not yet implemented");
-return 0;
+using BackendAI.Cli;
+
+return await CliApp.RunAsync(args, CliContext.FromProcess()).ConfigureAwait(false);

@@ -46,11 +46,11 @@ public sealed class LocalBackendOptions
     /// <summary>Memory (bytes) of a session that asks for none.</summary>
     public long DefaultSessionMemory { get; set; } = 1L << 30;
 
-    /// <summary>Image pattern → runner name (<c>python</c>, <c>bash</c>, <c>sim</c>); read by the kernels area. Empty = its built-in map.</summary>
+    /// <summary>Extra image glob → runner rules (<c>python</c>, <c>bash</c>, <c>sim</c>), tried in order before the built-in ones.</summary>
     public IDictionary<string, string> ImageRunners { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Delay of the <c>sim</c> kernel per execution.</summary>
-    public TimeSpan SimDelay { get; set; } = TimeSpan.Zero;
+    /// <summary>Fixed delay of the <c>sim</c> kernel per execution (null = the kernels' default, 0–1 ms).</summary>
+    public TimeSpan? SimDelay { get; set; }
 
     /// <summary>Output size (bytes) of the <c>sim</c> kernel per execution; 0 echoes the code as is.</summary>
     public int SimOutputSize { get; set; }
@@ -116,6 +116,7 @@ public sealed class LocalBackendOptions
             foreach (var item in c.GetValue("keypairs").GetArray())
             {
                 var k = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
+                if (k.IsEmpty || item.IsEmpty) continue;
                 var access = Required(k, "access-key");
                 var email = k.GetString("email", access.ToLowerInvariant() + "@local");
                 o.ExtraKeypairs.Add(new LocalKeypair(
@@ -136,6 +137,7 @@ public sealed class LocalBackendOptions
                 foreach (var item in f.GetValue("routes").GetArray())
                 {
                     var r = new Config(new Akka.Configuration.Hocon.HoconRoot(item));
+                    if (r.IsEmpty || item.IsEmpty) continue;
                     o.Faults.Routes.Add(new RouteFault
                     {
                         PathPrefix = r.GetString("path-prefix", "/"),

@@ -46,7 +46,9 @@ internal sealed class SessionEventStreamActor : ReceiveActor
         {
             _connects++;
             if (_connects > 1) _log.Info("Session event stream reconnected (connection {0})", _connects);
-            _sessions.Tell(new EventStreamReconnected(_connects));
+            var fact = new EventStreamReconnected(_connects);
+            _sessions.Tell(fact);
+            Context.System.EventStream.Publish(fact);
         });
     }
 

@@ -13,7 +13,7 @@ public static class BackendAIConfig
 
     /// <summary>The user's configuration with the reference configuration as fallback.</summary>
     public static Config WithFallback(Config? user) =>
-        user is null || user.IsEmpty ? Reference : user.WithFallback(Reference);
+        user is null || user.IsEmpty || ReferenceEquals(user, Reference) ? Reference : user.WithFallback(Reference);
 
     private static Config LoadReference()
     {

@@ -171,7 +171,7 @@ public class VFoldersApi
             var url = _t.StorageUri(ticket.Url, ticket.Token);
             await using (var source = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
             {
-                var fileProgress = progress is null ? null : new Progress<long>(done => progress.Report(new TransferProgress(remote, done, size)));
+                var fileProgress = progress is null ? null : new ProgressAdapter(done => progress.Report(new TransferProgress(remote, done, size)));
                 await TusUploader.UploadAsync(_t.StorageHttp, url, source, size, fileProgress, DefaultChunkSize, cancellationToken).ConfigureAwait(false);
             }
             written.Add(remote);
@@ -196,7 +196,7 @@ public class VFoldersApi
         var ticket = await RequestTicketAsync(name, "request-download", new JsonObject { ["path"] = remotePath, ["archive"] = false }, cancellationToken)
             .ConfigureAwait(false);
         var url = _t.StorageUri(ticket.Url, ticket.Token);
-        var fileProgress = progress is null ? null : new Progress<long>(done => progress.Report(new TransferProgress(remotePath, done, null)));
+        var fileProgress = progress is null ? null : new ProgressAdapter(done => progress.Report(new TransferProgress(remotePath, done, null)));
         await RangeDownloader.DownloadAsync(_t.StorageHttp, url, target, fileProgress, cancellationToken).ConfigureAwait(false);
         return target;
     }
@@ -207,4 +207,10 @@ public class VFoldersApi
         return new StorageTicket(j.Str("token") ?? throw new BackendProtocolException($"The {op} response has no 'token'."),
             j.Str("url") ?? throw new BackendProtocolException($"The {op} response has no 'url'."));
     }
+}
+
+/// <summary>Forwards byte counts synchronously (unlike <see cref="Progress{T}"/>, which posts them later).</summary>
+internal sealed class ProgressAdapter(Action<long> report) : IProgress<long>
+{
+    public void Report(long value) => report(value);
 }

@@ -144,8 +144,8 @@ internal static class EventEndpoints
                     sent++;
                     if (faults.SseDropAfterEvents is { } limit && sent >= limit)
                     {
+                        // Injected drop: end the response without server_close (clients must reconnect).
                         await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
-                        ctx.Abort();
                         return;
                     }
                 }

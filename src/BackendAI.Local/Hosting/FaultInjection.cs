@@ -49,7 +49,7 @@ public sealed class FaultSettings
     [JsonPropertyName("routes")]
     public List<RouteFault> Routes { get; set; } = [];
 
-    /// <summary>SSE streams are dropped (connection aborted, no <c>server_close</c>) after this many events.</summary>
+    /// <summary>SSE streams end (the response completes without <c>server_close</c>) after this many events.</summary>
     [JsonPropertyName("sseDropAfterEvents")]
     public int? SseDropAfterEvents { get; set; }
 

@@ -35,9 +35,16 @@ public static class HttpContextExtensions
         return context.Items.TryGetValue(IdentityKey, out var v) ? v as LocalIdentity : null;
     }
 
-    internal static void SetIdentity(this HttpContext context, LocalIdentity identity) => context.Items[IdentityKey] = identity;
+    internal static void SetIdentity(this HttpContext context, LocalIdentity identity)
+    {
+        context.Items[IdentityKey] = identity;
+        context.Features.Set(identity);
+    }
 
-    /// <summary>Marks endpoints as public: no date check, no signature, <c>Authorization</c> ignored.</summary>
+    /// <summary>
+    /// Marks endpoints as public: no date check, no signature, <c>Authorization</c> ignored (ASP.NET's
+    /// <c>.AllowAnonymous()</c> is honoured the same way).
+    /// </summary>
     public static TBuilder AllowAnonymousAccess<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(PublicEndpointMetadata.Instance);
 

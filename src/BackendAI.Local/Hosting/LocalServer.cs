@@ -42,8 +42,17 @@ internal static class LocalServer
         services.AddSingleton<SessionEventBus>();
         services.AddSingleton<BackgroundTaskRegistry>();
         services.AddSingleton<IBackgroundTasks>(sp => sp.GetRequiredService<BackgroundTaskRegistry>());
-        services.AddLocalKernels();
-        services.TryAddSingleton<IKernelFactory, FallbackKernelFactory>();
+        services.AddLocalKernels(k =>
+        {
+            var i = 0;
+            foreach (var (pattern, runner) in options.ImageRunners) k.Images.Insert(i++, new KernelImageRule(pattern, runner));
+            if (options.SimDelay is { } delay)
+            {
+                k.SimMinDelay = delay;
+                k.SimMaxDelay = delay;
+            }
+            if (options.SimOutputSize > 0) k.SimOutputSize = options.SimOutputSize;
+        });
         services.AddSingleton(sp => new SessionRegistry(
             options, paths, sp.GetRequiredService<IKernelFactory>(), sp.GetRequiredService<SessionEventBus>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SessionRegistry>>(),

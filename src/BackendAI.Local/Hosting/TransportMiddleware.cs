@@ -26,7 +26,6 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjecti
             if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
             if (error is not null && !context.Request.Path.StartsWithSegments("/local/faults"))
             {
-                if (error.RetryAfter is { } ra) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(ra.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var type = error.ErrorStatus switch
                 {
                     429 => ProblemTypes.RateLimitExceeded,
@@ -34,7 +33,7 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjecti
                     502 => new ProblemType("bad-gateway", 502, "Bad gateway."),
                     _ => ProblemTypes.InternalServerError,
                 };
-                await WriteProblemAsync(context, new ApiProblemException(type, "Injected fault", status: error.ErrorStatus)).ConfigureAwait(false);
+                await WriteProblemAsync(context, new ApiProblemException(type, "Injected fault", status: error.ErrorStatus), error.RetryAfter).ConfigureAwait(false);
                 return;
             }
             await next(context).ConfigureAwait(false);
@@ -58,7 +57,7 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjecti
         }
     }
 
-    internal static async Task WriteProblemAsync(HttpContext context, ApiProblemException e)
+    internal static async Task WriteProblemAsync(HttpContext context, ApiProblemException e, TimeSpan? retryAfter = null)
     {
         if (context.Response.HasStarted)
         {
@@ -68,6 +67,7 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, FaultInjecti
         context.Response.Clear();
         context.Response.Headers.Server = "BackendAI";
         context.Response.StatusCode = e.Status;
+        if (retryAfter is { } ra) context.Response.Headers.RetryAfter = ((int)Math.Ceiling(ra.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/problem+json; charset=utf-8";
         await context.Response.WriteAsync(e.ToJson().ToJsonString(), context.RequestAborted).ConfigureAwait(false);
     }
@@ -109,7 +109,8 @@ internal sealed class AuthMiddleware(
         }
 
         int limit, remaining;
-        if (endpoint.Metadata.GetMetadata<PublicEndpointMetadata>() is not null)
+        if (endpoint.Metadata.GetMetadata<PublicEndpointMetadata>() is not null
+            || endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is not null)
         {
             limit = remaining = 1000;
         }

@@ -303,6 +303,7 @@ public sealed class PythonKernel : ProcessKernel, IKernelAppServices
     private Process? StopInterpreter()
     {
         Process? old;
+        Process? http;
         TaskCompletionSource<int>? done;
         StreamWriter? stdin;
         lock (_lock)
@@ -311,12 +312,18 @@ public sealed class PythonKernel : ProcessKernel, IKernelAppServices
             old = _process;
             stdin = _stdin;
             done = _queryDone;
+            http = _httpService;
             _process = null;
             _stdin = null;
             _httpService = null;
             _httpEndpoint = null;
         }
         KillActiveShell();
+        if (http is not null)
+        {
+            KernelProcesses.KillGroup(http);
+            http.Dispose();
+        }
         if (old is not null) KernelProcesses.KillGroup(old);
         try
         {
@@ -413,9 +420,6 @@ public sealed class PythonKernel : ProcessKernel, IKernelAppServices
     /// <inheritdoc />
     protected override ValueTask DisposeCoreAsync()
     {
-        Process? http;
-        lock (_lock) http = _httpService;
-        if (http is not null) KernelProcesses.KillGroup(http);
         StopInterpreter()?.Dispose();
         return ValueTask.CompletedTask;
     }

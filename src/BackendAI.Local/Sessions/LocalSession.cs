@@ -90,12 +90,33 @@ internal sealed class LocalSession
         return d;
     }
 
+    /// <summary>The services of the session: the kernel's app services plus preopen ports.</summary>
+    public IReadOnlyList<KernelServicePort> ServicePorts()
+    {
+        var list = new List<KernelServicePort>();
+        if (Kernel is IKernelAppServices apps)
+        {
+            try
+            {
+                list.AddRange(apps.ServicePorts);
+            }
+            catch (ObjectDisposedException)
+            {
+                // kernel gone
+            }
+        }
+        foreach (var p in PreopenPorts) list.Add(new KernelServicePort($"preopen-{p}", "preopen", [p]));
+        return list;
+    }
+
+    /// <summary>Internal records (<c>service_ports</c>): name, protocol, container_ports, host_ports.</summary>
     public string ServicePortsJson()
     {
-        // Internal records (service_ports): name, protocol, container_ports, host_ports.
-        var items = new List<string>();
-        foreach (var p in PreopenPorts)
-            items.Add($"{{\"name\": \"preopen-{p}\", \"protocol\": \"preopen\", \"container_ports\": [{p}], \"host_ports\": [{p}]}}");
+        var items = ServicePorts().Select(s =>
+        {
+            var ports = string.Join(", ", s.Ports);
+            return $"{{\"name\": {Events.PyJson.Str(s.Name)}, \"protocol\": {Events.PyJson.Str(s.Protocol)}, \"container_ports\": [{ports}], \"host_ports\": [{ports}]}}";
+        });
         return "[" + string.Join(", ", items) + "]";
     }
 

@@ -86,11 +86,8 @@ internal static partial class SessionEndpoints
     internal static string PyTime(DateTimeOffset t) =>
         t.ToUniversalTime().ToString("yyyy'-'MM'-'dd' 'HH':'mm':'ss'.'ffffff'+00:00'", CultureInfo.InvariantCulture);
 
-    private static JsonArray PublicServicePorts(LocalSession s) =>
-        new([.. s.PreopenPorts.Select(p => (JsonNode)new JsonObject
-        {
-            ["name"] = $"preopen-{p}", ["protocol"] = "preopen", ["ports"] = new JsonArray(p),
-        })]);
+    private static JsonArray PublicServicePorts(SessionRegistry registry, LocalSession s) =>
+        new([.. registry.Read(s, x => x.ServicePorts()).Select(p => (JsonNode)p.ToJson())]);
 
     // ---- create ----
     private static async Task<IResult> Create(HttpContext ctx)
@@ -286,9 +283,9 @@ internal static partial class SessionEndpoints
             ["sessionId"] = s.Id.ToString("D"),
             ["sessionName"] = registry.Read(s, x => x.Name),
             ["status"] = outcome.Status,
-            ["servicePorts"] = running ? PublicServicePorts(s) : new JsonArray(),
+            ["servicePorts"] = running ? PublicServicePorts(registry, s) : new JsonArray(),
         };
-        if (!outcome.Created) body["service_ports"] = JsonNode.Parse(s.ServicePortsJson());
+        if (!outcome.Created) body["service_ports"] = JsonNode.Parse(registry.Read(s, x => x.ServicePortsJson()));
         body["created"] = outcome.Created;
         return HttpContextExtensions.Json(body, outcome.Created ? 201 : 200);
     }
@@ -481,6 +478,10 @@ internal static partial class SessionEndpoints
                                   && e is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
             result = new KernelResult("finished", 130, []);
+        }
+        catch (KernelRunNotFoundException e)
+        {
+            throw ApiProblemException.InvalidParams(e.Message);
         }
         catch (ArgumentException e)
         {

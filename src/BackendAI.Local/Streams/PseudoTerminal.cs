@@ -16,6 +16,7 @@ internal sealed class PseudoTerminal : IAsyncDisposable
     private const ulong TIOCSWINSZ = 0x5414;
 
     private readonly int _master;
+    private int _slave;
     private readonly Process _process;
     private readonly Channel<byte[]> _output = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(64)
     {
@@ -28,12 +29,29 @@ internal sealed class PseudoTerminal : IAsyncDisposable
     private int _disposed;
     private int _closed;
 
-    private PseudoTerminal(int master, Process process)
+    private PseudoTerminal(int master, int slave, Process process)
     {
         _master = master;
+        _slave = slave;
         _process = process;
         var reader = new Thread(ReadLoop) { IsBackground = true, Name = "pty-reader" };
         reader.Start();
+        _ = CloseSlaveOnExitAsync();
+    }
+
+    // The server keeps the slave side open while the shell runs: otherwise the master reads EIO
+    // if it looks before the shell has opened the slave. Once the shell is gone, the slave is
+    // closed so the reader drains the rest and then sees EIO.
+    private async Task CloseSlaveOnExitAsync()
+    {
+        await _process.WaitForExitAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        CloseSlave();
+    }
+
+    private void CloseSlave()
+    {
+        var fd = Interlocked.Exchange(ref _slave, -1);
+        if (fd >= 0) close(fd);
     }
 
     /// <summary>Terminal output chunks; completes when the terminal ends.</summary>
@@ -130,16 +148,13 @@ internal sealed class PseudoTerminal : IAsyncDisposable
             psi.Environment.Remove("PROMPT_COMMAND");
             foreach (var (k, v) in environment) psi.Environment[k] = v;
             var process = Process.Start(psi) ?? throw new IOException("bash did not start.");
-            return new PseudoTerminal(master, process);
+            return new PseudoTerminal(master, slave, process);
         }
         catch
         {
             close(master);
-            throw;
-        }
-        finally
-        {
             close(slave);
+            throw;
         }
     }
 
@@ -195,6 +210,7 @@ internal sealed class PseudoTerminal : IAsyncDisposable
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
         {
         }
+        CloseSlave();
         _output.Writer.TryComplete();
         // the reader sees EIO once every holder of the slave side is gone; only then is closing the master safe
         await _readerDone.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -26,13 +26,15 @@ internal sealed class StorageService
     private readonly VFolderStore _store;
     private readonly TransferTokens _tokens;
     private readonly VFolderOptions _options;
+    private readonly FaultInjection? _faults;
     private readonly string _partsDirectory;
     private readonly string _zipDirectory;
     private readonly Dictionary<string, SessionLock> _locks = new(StringComparer.Ordinal);
 
     /// <summary>Creates the service over the folder store.</summary>
-    public StorageService(VFolderStore store, TransferTokens tokens, IOptions<VFolderOptions> options)
+    public StorageService(VFolderStore store, TransferTokens tokens, IOptions<VFolderOptions> options, FaultInjection? faults = null)
     {
+        _faults = faults;
         _store = store;
         _tokens = tokens;
         _options = options.Value;
@@ -308,7 +310,8 @@ internal sealed class StorageService
             await WriteProblemAsync(context, new ApiProblemException(ProblemTypes.StorageFileNotFound)).ConfigureAwait(false);
             return;
         }
-        await SendFileAsync(context, full, Path.GetFileName(full), "application/octet-stream", honourRange: true).ConfigureAwait(false);
+        await SendFileAsync(context, full, Path.GetFileName(full), "application/octet-stream", honourRange: true,
+            _faults?.TruncateDownloadsAfterBytes).ConfigureAwait(false);
     }
 
     private async Task SendArchiveAsync(HttpContext context, string directory)
@@ -330,7 +333,8 @@ internal sealed class StorageService
                 }
             }
             var name = Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar));
-            await SendFileAsync(context, zipPath, (name.Length == 0 ? "archive" : name) + ".zip", "application/zip", honourRange: false).ConfigureAwait(false);
+            await SendFileAsync(context, zipPath, (name.Length == 0 ? "archive" : name) + ".zip", "application/zip", honourRange: false,
+                _faults?.TruncateDownloadsAfterBytes).ConfigureAwait(false);
         }
         finally
         {
@@ -338,7 +342,12 @@ internal sealed class StorageService
         }
     }
 
-    private static async Task SendFileAsync(HttpContext context, string path, string downloadName, string contentType, bool honourRange)
+    /// <summary>
+    /// Streams a file (or one range of it). <paramref name="truncateAfter"/> (fault injection) aborts the connection after
+    /// that many body bytes, as a dropped download would.
+    /// </summary>
+    private static async Task SendFileAsync(HttpContext context, string path, string downloadName, string contentType, bool honourRange,
+        long? truncateAfter)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, useAsync: true);
         var length = file.Length;
@@ -368,13 +377,20 @@ internal sealed class StorageService
         if (HttpMethods.IsHead(context.Request.Method)) return;
         file.Seek(start, SeekOrigin.Begin);
         var buffer = new byte[81920];
-        var left = count;
+        var left = truncateAfter is { } cut && cut < count ? cut : count;
         while (left > 0)
         {
             var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), context.RequestAborted).ConfigureAwait(false);
             if (read == 0) break;
             await response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
             left -= read;
+        }
+        if (truncateAfter < count)
+        {
+            // Let the bytes leave the socket before the abort (an abort discards unsent data).
+            await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), context.RequestAborted).ConfigureAwait(false);
+            context.Abort();
         }
     }
 

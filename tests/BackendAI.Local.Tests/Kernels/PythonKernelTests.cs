@@ -60,12 +60,13 @@ public sealed class PythonKernelTests
     {
         await using var h = await KernelHarness.StartAsync("python:3.11");
 
-        var results = await h.QueryAsync("import os, sys\nos.system('echo from-child; echo child-err 1>&2')\nos.write(1, b'{\"t\": \"done\", \"exit\": 5}\\n')\nprint('after')");
+        var results = await h.QueryAsync("import os, sys\nsys.stdout.buffer.write('bytes-ok\\n'.encode())\nos.system('echo from-child; echo child-err 1>&2')\nos.write(1, b'{\"t\": \"done\", \"exit\": 5}\\n')\nprint('after')");
 
         Assert.Equal("finished", results[^1].Status);
         Assert.Equal(0, results[^1].ExitCode);
         var stdout = ConsoleText.Of(results, "stdout");
         Assert.Contains("from-child\n", stdout);
+        Assert.Contains("bytes-ok\n", stdout);
         Assert.Contains("{\"t\": \"done\", \"exit\": 5}\n", stdout);
         Assert.Contains("after\n", stdout);
         Assert.Contains("child-err\n", ConsoleText.Of(results, "stderr"));
@@ -275,5 +276,39 @@ public sealed class PythonKernelTests
 
         await Assert.ThrowsAsync<KernelRunNotFoundException>(() =>
             h.Kernel.ExecuteAsync(new KernelExecuteRequest(KernelExecuteMode.Continue, "nope", ""), TimeSpan.FromSeconds(1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Python_http_service_starts_on_demand_once_and_restart_stops_it()
+    {
+        await using var h = await KernelHarness.StartAsync("python:3.11");
+        var services = Assert.IsAssignableFrom<IKernelAppServices>(h.Kernel);
+        using var cts = new CancellationTokenSource(KernelHarness.Generous);
+
+        var first = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        var again = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        Assert.Equal(first, again);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => services.StartServiceAsync("jupyter", 8888, cts.Token));
+
+        await h.Kernel.RestartAsync(cts.Token);
+
+        var refused = false;
+        while (!refused && !cts.IsCancellationRequested)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(first, cts.Token);
+                await Task.Delay(50, cts.Token);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                refused = true;
+            }
+        }
+        Assert.True(refused, "the http service survived the restart");
+        var restarted = await services.StartServiceAsync("http", PythonKernel.HttpServicePort, cts.Token);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(restarted, cts.Token);
     }
 }

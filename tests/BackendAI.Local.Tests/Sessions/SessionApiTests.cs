@@ -83,7 +83,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var sw = Stopwatch.StartNew();
         var body = await http.JsonAsync(HttpMethod.Post, "/session", b, 201);
         Assert.Equal("TIMEOUT", body!["status"]!.GetValue<string>());
-        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(1.9));
+        Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8)); // ~1 s; generous upper bound for loaded machines
         var id = Guid.Parse(body["sessionId"]!.GetValue<string>());
         var source = backend.Services.GetRequiredService<ISessionQuerySource>();
         while (source.Find(id)!.Status != "RUNNING" && sw.Elapsed < Budget) await Task.Delay(20);

@@ -144,6 +144,18 @@ public sealed class VFolderRestTests(VFolderHostFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Superadmin_lists_another_users_folders_by_owner_email_and_users_may_not()
+    {
+        var name = await CreateAsync(caller: new VFolderTestHostCaller(VFolderTestHost.User));
+        var (status, body, _) = await Host.CallAsync(HttpMethod.Get, "/folders", new { all = false, owner_user_email = "user@lablup.com" });
+        Assert.Equal(200, status);
+        Assert.Contains(body!.AsArray(), e => (string)e!["name"]! == name && (string)e["user_email"]! == "user@lablup.com");
+        Assert.DoesNotContain(body.AsArray(), e => (string)e!["user_email"]! == "admin@lablup.com");
+        (status, _, _) = await Host.CallAsync(HttpMethod.Get, "/folders", new { owner_user_email = "admin@lablup.com" }, VFolderTestHost.User);
+        Assert.Equal(403, status);
+    }
+
+    [Fact]
     public async Task Server118_hosts_report_the_default_among_the_allowed_hosts()
     {
         var (status, body, _) = await Host.CallAsync(HttpMethod.Get, "/folders/_/hosts");

@@ -245,6 +245,34 @@ public sealed class VFolderStorageTests
     }
 
     [Fact]
+    public async Task A_truncated_download_fault_cuts_the_body_and_a_range_request_resumes_it()
+    {
+        await using var host = await VFolderTestHost.StartAsync();
+        await CreateAsync(host, "cut");
+        var data = Bytes(200_000);
+        var url = await UploadUrlAsync(host, "cut", "big.bin", data.Length);
+        (await host.StorageAsync(HttpMethod.Patch, url, data, 0)).Dispose();
+        var (_, body, _) = await host.CallAsync(HttpMethod.Post, "/folders/cut/request-download", new { path = "big.bin" });
+        var downloadUrl = $"{body!["url"]}?token={Uri.EscapeDataString((string)body["token"]!)}";
+
+        host.Backend.Faults.Set(new BackendAI.Local.Hosting.FaultSettings { TruncateDownloadsAfterBytes = 50_000 });
+        var received = new MemoryStream();
+        using (var response = await host.Http.GetAsync(downloadUrl, HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(200_000, response.Content.Headers.ContentLength);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await Assert.ThrowsAnyAsync<Exception>(() => stream.CopyToAsync(received));
+        }
+        Assert.Equal(50_000, received.Length);
+
+        host.Backend.Faults.Reset();
+        using var rest = await host.StorageAsync(HttpMethod.Get, downloadUrl, range: $"bytes={received.Length}-");
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, rest.StatusCode);
+        received.Write(await rest.Content.ReadAsByteArrayAsync());
+        Assert.Equal(data, received.ToArray());
+    }
+
+    [Fact]
     public async Task Creating_more_folders_than_the_policy_allows_is_refused()
     {
         await using var host = await VFolderTestHost.StartAsync(configure: o => o.MaxFoldersPerUser = 2);

@@ -161,6 +161,23 @@ _fwd_out = FdForwarder(1, "out")
 _fwd_err = FdForwarder(2, "err")
 
 
+class _BinaryWriter:
+    """The .buffer of a Writer: bytes are decoded as UTF-8 and sent as text."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def write(self, b):
+        text = self.decoder.decode(bytes(b))
+        if text:
+            emit(self.kind, text)
+        return len(b)
+
+    def flush(self):
+        flush_output()
+
+
 class Writer:
     """sys.stdout / sys.stderr replacement that sends framed records."""
 
@@ -169,6 +186,7 @@ class Writer:
         self.fd = fd
         self.encoding = "utf-8"
         self.errors = "replace"
+        self.buffer = _BinaryWriter(kind)
 
     def write(self, s):
         if not isinstance(s, str):

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace BackendAI.Cli.Commands;
+
+/// <summary>Helpers shared by the verbs.</summary>
+internal static class CommandExtensions
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// Sets the command's action: errors become one line on stderr (<c>backend.ai: reason</c>, plus
+    /// the details with <c>--debug</c>) and the exit code of <see cref="ErrorMessages.ExitCodeOf"/>.
+    /// </summary>
+    public static void SetCliAction(this Command command, CliContext context, Func<ParseResult, CancellationToken, Task<int>> action)
+    {
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                return await action(parseResult, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await context.Error.WriteLineAsync($"backend.ai: {ErrorMessages.OneLine(e)}").ConfigureAwait(false);
+                if (parseResult.IsDebug())
+                    await context.Error.WriteLineAsync(e.ToString()).ConfigureAwait(false);
+                return ErrorMessages.ExitCodeOf(e);
+            }
+        });
+    }
+
+    /// <summary>Writes a JSON document (indented) to standard output.</summary>
+    public static void WriteJson(this CliContext context, JsonNode? node)
+    {
+        context.Out.WriteLine(node is null ? "null" : node.ToJsonString(Indented));
+        context.Out.Flush();
+    }
+
+    /// <summary>Writes a JSON element (indented) to standard output.</summary>
+    public static void WriteJson(this CliContext context, JsonElement element)
+    {
+        context.Out.WriteLine(JsonSerializer.Serialize(element, Indented));
+        context.Out.Flush();
+    }
+
+    /// <summary>A status line on stderr (suppressed by <c>-q</c> where the command has it).</summary>
+    public static void Info(this CliContext context, string line)
+    {
+        context.Error.WriteLine(line);
+        context.Error.Flush();
+    }
+
+    /// <summary>A node for a string that may be null.</summary>
+    public static JsonNode? Node(string? value) => value is null ? null : JsonValue.Create(value);
+}
