@@ -4,7 +4,9 @@
 using BackendAI.Examples.HostedService;
 using BackendAI.Local;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 var probe = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
     .AddEnvironmentVariables().AddCommandLine(args).Build();
@@ -12,7 +14,13 @@ LocalBackend? local = null;
 Dictionary<string, string?>? overrides = null;
 if (string.IsNullOrWhiteSpace(probe["BackendAI:Endpoint"]) && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("BACKEND_ENDPOINT")))
 {
-    local = await LocalBackend.StartAsync();
+    // The embedded server's own logs stay off (it would read this app's appsettings.json and log every request), and it
+    // ignores Ctrl+C, so it is still up while the worker destroys its session; it is disposed after the host ends.
+    local = await LocalBackend.StartAsync(new LocalBackendOptions(), logging =>
+    {
+        logging.ClearProviders();
+        logging.Services.AddSingleton<IHostLifetime, ServerLifetime>();
+    });
     overrides = WorkerHost.LocalOverrides(local);
     Console.WriteLine($"No BackendAI:Endpoint or BACKEND_ENDPOINT: using an embedded local server at {local.Endpoint}");
 }
