@@ -147,33 +147,13 @@ public class EventsApi
     public virtual async IAsyncEnumerable<SessionEvent> SessionEventsAsync(SessionEventFilter filter,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var delay = MinReconnect;
-        while (true)
+        await foreach (var m in ReconnectingAsync(() => OpenSessionEventsAsync(filter, cancellationToken), cancellationToken)
+                           .ConfigureAwait(false))
         {
-            await using (var reader = await OpenWithRetryAsync(() => OpenSessionEventsAsync(filter, cancellationToken), cancellationToken).ConfigureAwait(false))
-            {
-                while (true)
-                {
-                    SseMessage? m;
-                    try
-                    {
-                        m = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-                    {
-                        m = null;
-                    }
-                    if (m is null) break;
-                    if (m.Event == "server_close") yield break;
-                    if (m.Event == "message" && string.IsNullOrEmpty(m.Data)) continue;
-                    var e = SessionEvent.Parse(m);
-                    delay = MinReconnect;
-                    yield return e;
-                    if (filter.IsSingleSession && e.IsTerminal) yield break;
-                }
-            }
-            await Task.Delay(delay, _t.Time, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxReconnect.Ticks));
+            if (m.Event == "message" && string.IsNullOrEmpty(m.Data)) continue;
+            var e = SessionEvent.Parse(m);
+            yield return e;
+            if (filter.IsSingleSession && e.IsTerminal) yield break;
         }
     }
 
@@ -181,10 +161,35 @@ public class EventsApi
     public virtual async IAsyncEnumerable<BackgroundTaskEvent> BackgroundTaskEventsAsync(Guid taskId,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var m in ReconnectingAsync(() => OpenBackgroundTaskEventsAsync(taskId, cancellationToken), cancellationToken)
+                           .ConfigureAwait(false))
+        {
+            JsonElement d;
+            try
+            {
+                d = Wire.Parse(m.Data);
+            }
+            catch (JsonException ex)
+            {
+                throw new BackendProtocolException($"The '{m.Event}' event data is not JSON.", ex);
+            }
+            var e = new BackgroundTaskEvent(m.Event, d.Str("task_id"), d.Str("message"), d.Double("current_progress"), d.Double("total_progress"));
+            yield return e;
+            if (e.IsTerminal) yield break;
+        }
+    }
+
+    /// <summary>
+    /// The messages of a stream that is reopened (re-signed, backoff doubling from 1 s to 30 s, reset by every
+    /// message) whenever the connection ends or drops; ends on <c>server_close</c>.
+    /// </summary>
+    private async IAsyncEnumerable<SseMessage> ReconnectingAsync(Func<Task<SseEventReader>> open,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var delay = MinReconnect;
         while (true)
         {
-            await using (var reader = await OpenWithRetryAsync(() => OpenBackgroundTaskEventsAsync(taskId, cancellationToken), cancellationToken).ConfigureAwait(false))
+            await using (var reader = await OpenWithRetryAsync(open, cancellationToken).ConfigureAwait(false))
             {
                 while (true)
                 {
@@ -199,18 +204,8 @@ public class EventsApi
                     }
                     if (m is null) break;
                     if (m.Event == "server_close") yield break;
-                    JsonElement d;
-                    try
-                    {
-                        d = Wire.Parse(m.Data);
-                    }
-                    catch (JsonException ex)
-                    {
-                        throw new BackendProtocolException($"The '{m.Event}' event data is not JSON.", ex);
-                    }
-                    var e = new BackgroundTaskEvent(m.Event, d.Str("task_id"), d.Str("message"), d.Double("current_progress"), d.Double("total_progress"));
-                    yield return e;
-                    if (e.IsTerminal) yield break;
+                    delay = MinReconnect;
+                    yield return m;
                 }
             }
             await Task.Delay(delay, _t.Time, cancellationToken).ConfigureAwait(false);
