@@ -79,7 +79,7 @@ public sealed class LocalBackendOptions
     /// <summary>Reads <c>backendai.local { … }</c> from HOCON text; missing keys keep their defaults.</summary>
     /// <param name="hocon">HOCON text (a whole file).</param>
     public static LocalBackendOptions FromHocon(string hocon) =>
-        FromConfig(ConfigurationFactory.ParseString(hocon));
+        FromConfig(BackendAI.Client.Config.HoconText.Parse(hocon, "backendai.local"));
 
     /// <summary>Reads <c>backendai.local { … }</c>; missing keys keep their defaults.</summary>
     /// <param name="config">A parsed config containing the <c>backendai.local</c> section (or that section itself).</param>

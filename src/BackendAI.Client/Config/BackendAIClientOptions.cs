@@ -211,15 +211,7 @@ public sealed class BackendAIClientOptions
 
     private void ApplyHocon(string hocon)
     {
-        Akka.Configuration.Config root;
-        try
-        {
-            root = ConfigurationFactory.ParseString(hocon);
-        }
-        catch (Exception ex)
-        {
-            throw new BackendClientException($"The client HOCON does not parse: {ex.Message}", "backendai.client", ex);
-        }
+        var root = HoconText.Parse(hocon, "backendai.client");
         if (!root.HasPath("backendai.client")) return;
         var c = root.GetConfig("backendai.client");
         const string P = "backendai.client.";

@@ -169,11 +169,37 @@ public class OptionsTests
     [Fact]
     public void Unparseable_hocon_is_a_client_error()
     {
-        // (Akka's parser loops forever on some malformed documents such as an unclosed list, so only safe inputs are used here.)
         var ex = Assert.Throws<BackendClientException>(() => BackendAIClientOptions.FromHocon("backendai.client { endpoint = ${nowhere.defined} }"));
         Assert.StartsWith("backendai.client", ex.Setting);
         var empty = Assert.Throws<BackendClientException>(() => BackendAIClientOptions.FromHocon("backendai.client { endpoint = "));
-        Assert.Equal("backendai.client.endpoint", empty.Setting);
+        Assert.StartsWith("backendai.client", empty.Setting);
+    }
+
+    [Theory]
+    [InlineData("backendai.client { endpoint = [1, 2 }", "does not match")]
+    [InlineData("backendai.client { endpoint = [\"http://a\"", "never closed")]
+    [InlineData("backendai.client { access-key = \"AKIA }", "never closed")]
+    [InlineData("backendai.client } {", "closes nothing")]
+    public async Task Malformed_hocon_fails_fast_with_a_client_error_instead_of_hanging_the_parser(string hocon, string problem)
+    {
+        // Akka's parser loops forever on an unclosed list; the structural check must answer first.
+        var attempt = Task.Run(() => BackendAIClientOptions.FromHocon(hocon));
+        var ex = await Assert.ThrowsAsync<BackendClientException>(() => attempt.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("backendai.client", ex.Setting);
+        Assert.Contains(problem, ex.Message);
+    }
+
+    [Fact]
+    public void Hocon_structure_check_ignores_brackets_in_strings_and_comments()
+    {
+        var o = BackendAIClientOptions.FromHocon(""""
+            # a comment with [ and {
+            backendai.client {
+              endpoint = "http://127.0.0.1:8081/a{b}"   // trailing ] comment
+              domain = """multi { [ line"""
+            }
+            """");
+        Assert.Equal("http://127.0.0.1:8081/a{b}", o.Endpoints[0].OriginalString);
     }
 
     public static TheoryData<string, Action<BackendAIClientOptions>> BadCode() => new()
