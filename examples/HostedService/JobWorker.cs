@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Akka;
+using Akka.Actor;
 using System.Text;
 using System.Threading.Channels;
 using BackendAI.Actors;
@@ -21,6 +23,9 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
     private readonly Channel<JobCompleted> _completed = Channel.CreateBounded<JobCompleted>(
         new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = true });
 
+    private readonly object _shutdownGate = new();
+    private Task? _shutdown;
+
     /// <summary>Finished jobs, newest kept when nobody reads (bounded, drop-oldest).</summary>
     public ChannelReader<JobCompleted> Completed => _completed.Reader;
 
@@ -41,6 +46,15 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
                 start?.SetTag("backendai.session.id", Session.Id);
             }
             LogStarted(logger, Session.Name, Session.Id, o.Image);
+            // Akka.Hosting starts the actor system's coordinated shutdown as soon as the host begins to stop (in parallel
+            // with this worker's StopAsync), so the session is handled in a shutdown phase that runs while the actors
+            // still work; the finally block below covers stops that do not go through the actor system.
+            CoordinatedShutdown.Get(runtime.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "backendai-worker-session",
+                async () =>
+                {
+                    await ShutDownSessionOnceAsync(o).ConfigureAwait(false);
+                    return Done.Instance;
+                });
             using var timer = new PeriodicTimer(o.Interval);
             var n = 0;
             do
@@ -56,7 +70,7 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
         finally
         {
             _completed.Writer.TryComplete();
-            await ShutDownSessionAsync(o).ConfigureAwait(false);
+            await ShutDownSessionOnceAsync(o).ConfigureAwait(false);
         }
     }
 
@@ -85,6 +99,11 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
         }
     }
 
+    private Task ShutDownSessionOnceAsync(WorkerOptions o)
+    {
+        lock (_shutdownGate) return _shutdown ??= ShutDownSessionAsync(o);
+    }
+
     private async Task ShutDownSessionAsync(WorkerOptions o)
     {
         if (Session is null) return;
@@ -94,7 +113,7 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
             await Session.DisposeAsync().ConfigureAwait(false); // KeepOnDispose: stops following, keeps it on the server
             return;
         }
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var activity = telemetry.Source.StartActivity("Worker.DestroySession");
         try
         {
@@ -107,6 +126,7 @@ public sealed partial class JobWorker(BackendAIRuntime runtime, IOptions<WorkerO
         }
         finally
         {
+            Session.KeepOnDispose = true; // destroyed (or failed to be): dispose only stops following it
             await Session.DisposeAsync().ConfigureAwait(false);
         }
     }
