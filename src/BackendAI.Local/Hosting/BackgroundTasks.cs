@@ -97,9 +97,13 @@ internal sealed class BackgroundTaskRegistry(TimeProvider clock) : IBackgroundTa
 
     public void Dispose()
     {
+        // Registered under two service types, so the container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _shutdown.Cancel();
         _shutdown.Dispose();
     }
+
+    private int _disposed;
 
     private sealed class TaskState(Guid id) : IBackgroundTaskReporter
     {
