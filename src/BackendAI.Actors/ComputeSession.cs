@@ -61,10 +61,12 @@ public sealed class ComputeSession : IAsyncDisposable
     /// <summary>Runs code to the end and collects its output.</summary>
     public async Task<ExecutionOutcome> ExecuteAsync(string code, ExecuteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var source = CreateRunSource(code, options, collect: true, cancellationToken);
-        // The outcome completes when the run ends, fails or is cancelled (with the unwrapped cause).
-        var outcome = source.ToMaterialized(Sink.Ignore<ConsoleRecord>(), Keep.Left).Run(_runtime.Materializer);
-        return await outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // No stream is materialised here: nothing downstream needs backpressure, so the run loop is
+        // pulled directly (one execute call per pull, as the streaming variants do).
+        var (request, inputProvider) = PrepareRun(code, options);
+        var s = _runtime.Settings;
+        return await RunSource.CollectAsync(_actor, Id, request, inputProvider, s.Session.AskTimeout, s.RunLoop.CallTimeout,
+            cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs code and streams its console records; a slow consumer slows the run's <c>continue</c> calls.</summary>
@@ -131,6 +133,15 @@ public sealed class ComputeSession : IAsyncDisposable
 
     private Source<ConsoleRecord, Task<ExecutionOutcome>> CreateRunSource(string code, ExecuteOptions? options, bool collect, CancellationToken ct)
     {
+        var (request, inputProvider) = PrepareRun(code, options);
+        var s = _runtime.Settings;
+        return RunSource.Create(_actor, Id, request, inputProvider, s.Session.AskTimeout, s.RunLoop.CallTimeout,
+            s.RunLoop.BufferSize, collect, ct);
+    }
+
+    private static (ExecuteRequest Request, Func<InputPrompt, CancellationToken, ValueTask<string>>? InputProvider) PrepareRun(
+        string code, ExecuteOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(code);
         options ??= new ExecuteOptions();
         var request = options.Mode switch
@@ -139,9 +150,7 @@ public sealed class ComputeSession : IAsyncDisposable
             ExecuteMode.Batch => new ExecuteRequest(ExecuteMode.Batch, "", null, options.Batch ?? new BatchOptions(null, "*", "*")),
             _ => throw new ArgumentException($"ExecuteOptions.Mode must be Query or Batch (got {options.Mode}); continue/input calls are made by the run loop.", nameof(options)),
         };
-        var s = _runtime.Settings;
-        return RunSource.Create(_actor, Id, request, options.InputProvider, s.Session.AskTimeout, s.RunLoop.CallTimeout,
-            s.RunLoop.BufferSize, collect, ct);
+        return (request, options.InputProvider);
     }
 
     private async Task<T> AskAsync<T>(object message, CancellationToken ct)

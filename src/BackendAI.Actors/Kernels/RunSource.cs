@@ -35,6 +35,34 @@ internal static class RunSource
             })
             .MapMaterializedValue(t => t.Unwrap());
 
+    /// <summary>
+    /// Drives a run to its end and collects the outcome without materialising a stream: the same
+    /// <see cref="KernelRunLoop"/> protocol (one execute call per pull), pulled as fast as results arrive.
+    /// Used by the collecting <c>ExecuteAsync</c>, where nobody downstream needs backpressure.
+    /// </summary>
+    public static async Task<ExecutionOutcome> CollectAsync(
+        IActorRef session, string sessionId, ExecuteRequest request,
+        Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
+        TimeSpan askTimeout, TimeSpan callTimeout, CancellationToken cancellationToken)
+    {
+        var cursor = new RunCursor(session, sessionId, request, inputProvider, askTimeout, callTimeout, collect: true, cancellationToken);
+        try
+        {
+            while ((await cursor.NextAsync().ConfigureAwait(false)).HasValue)
+            {
+            }
+        }
+        catch (Exception) when (cursor.Outcome.IsFaulted)
+        {
+            // the outcome carries the unwrapped cause
+        }
+        finally
+        {
+            cursor.Close();
+        }
+        return await cursor.Outcome.ConfigureAwait(false);
+    }
+
     private sealed class RunCursor(
         IActorRef session, string sessionId, ExecuteRequest request,
         Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
