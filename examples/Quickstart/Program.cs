@@ -20,9 +20,12 @@ try
 {
     await using var runtime = BackendAIRuntime.Create(options);
     var name = $"quickstart-{Guid.NewGuid():N}"[..19];
+    var lastEventPrinted = new TaskCompletionSource();
     using var lifecycle = runtime.Events.Subscribe(e =>
     {
-        if (e.SessionName == name) Console.WriteLine($"  [event] {e.Name}");
+        if (e.SessionName != name) return;
+        Console.WriteLine($"  [event] {e.Name}");
+        if (e.Name is "session_terminated" or "session_cancelled") lastEventPrinted.TrySetResult();
     });
 
     await using var session = await runtime.StartSessionAsync("python:3.9-ubuntu20.04", new SessionStartOptions { Name = name });
@@ -63,6 +66,9 @@ try
 
     await session.DestroyAsync();
     await session.WaitForStatusAsync(SessionStatuses.IsTerminal);
+    // The status is authoritative; the event feed above runs on its own subscription, so give it a
+    // moment to print the final lifecycle event before we finish.
+    await Task.WhenAny(lastEventPrinted.Task, Task.Delay(TimeSpan.FromSeconds(5)));
     Console.WriteLine("Done.");
     return 0;
 }
