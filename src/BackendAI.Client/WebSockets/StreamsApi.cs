@@ -152,6 +152,19 @@ public class StreamsApi
         return SessionsApi.ParseServicePorts(j);
     }
 
+    /// <summary>Parses a JSON text frame of the named stream, or throws <see cref="BackendProtocolException"/>.</summary>
+    internal static JsonElement ParseJsonFrame(byte[] payload, string stream)
+    {
+        try
+        {
+            return Wire.Parse(Encoding.UTF8.GetString(payload));
+        }
+        catch (JsonException ex)
+        {
+            throw new BackendProtocolException($"The {stream} stream sent a frame that is not JSON.", ex);
+        }
+    }
+
     internal static async Task<(WebSocketMessageType Type, byte[] Payload)?> ReceiveMessageAsync(WebSocket ws, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -212,15 +225,7 @@ public sealed class ExecuteStream : IAsyncDisposable
     {
         var msg = await StreamsApi.ReceiveMessageAsync(_ws, cancellationToken).ConfigureAwait(false);
         if (msg is null) return null;
-        JsonElement j;
-        try
-        {
-            j = Wire.Parse(Encoding.UTF8.GetString(msg.Value.Payload));
-        }
-        catch (JsonException ex)
-        {
-            throw new BackendProtocolException("The execute stream sent a frame that is not JSON.", ex);
-        }
+        var j = StreamsApi.ParseJsonFrame(msg.Value.Payload, "execute");
         switch (j.Str("status"))
         {
             case "error":
@@ -278,15 +283,7 @@ public sealed class PtyStream : IAsyncDisposable
         {
             var msg = await StreamsApi.ReceiveMessageAsync(_ws, cancellationToken).ConfigureAwait(false);
             if (msg is null) return null;
-            JsonElement j;
-            try
-            {
-                j = Wire.Parse(Encoding.UTF8.GetString(msg.Value.Payload));
-            }
-            catch (JsonException ex)
-            {
-                throw new BackendProtocolException("The terminal stream sent a frame that is not JSON.", ex);
-            }
+            var j = StreamsApi.ParseJsonFrame(msg.Value.Payload, "terminal");
             switch (j.Str("type"))
             {
                 case "out":
