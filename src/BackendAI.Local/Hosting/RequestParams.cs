@@ -33,26 +33,41 @@ public sealed class RequestParams
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
-        if (HasBody(request))
+        if (!HasBody(request)) return FromQuery(request.Query);
+
+        // Bounded: a parameter body never needs more than MaxBodyBytes.
+        if (request.ContentLength > MaxBodyBytes) throw TooLarge();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            JsonNode? node;
-            try
-            {
-                node = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException)
-            {
-                throw ApiProblemException.InvalidParams("Malformed body");
-            }
-            return node switch
-            {
-                JsonObject o => new RequestParams(o),
-                null => new RequestParams([]),
-                _ => throw ApiProblemException.InvalidParams("Malformed body"),
-            };
+            if (buffer.Length + read > MaxBodyBytes) throw TooLarge();
+            buffer.Write(chunk, 0, read);
         }
-        return FromQuery(request.Query);
+        if (buffer.Length == 0) return new RequestParams([]);
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (JsonException)
+        {
+            throw ApiProblemException.InvalidParams("Malformed body");
+        }
+        return node switch
+        {
+            JsonObject o => new RequestParams(o),
+            null => new RequestParams([]),
+            _ => throw ApiProblemException.InvalidParams("Malformed body"),
+        };
+
+        static ApiProblemException TooLarge() =>
+            ApiProblemException.InvalidParams($"Malformed body (larger than {MaxBodyBytes} bytes)");
     }
+
+    /// <summary>The largest JSON parameter body accepted (8 MiB).</summary>
+    public const int MaxBodyBytes = 8 << 20;
 
     /// <summary>Parameters from the query string only (repeated keys become a list).</summary>
     public static RequestParams FromQuery(IQueryCollection query)

@@ -12,47 +12,13 @@ namespace BackendAI.Local.VFolders;
 /// </summary>
 internal sealed class ApiParams
 {
-    private const int MaxBodyBytes = 1 << 20;
     private readonly JsonObject _values;
 
     private ApiParams(JsonObject values) => _values = values;
 
-    /// <summary>Reads the parameters of <paramref name="context"/>.</summary>
-    public static async Task<ApiParams> ReadAsync(HttpContext context, CancellationToken cancellationToken)
-    {
-        var request = context.Request;
-        var hasBody = request.ContentLength > 0 ||
-            (request.ContentLength is null && request.Headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase));
-        if (!hasBody)
-        {
-            var fromQuery = new JsonObject();
-            foreach (var (key, value) in request.Query) fromQuery[key] = value.ToString();
-            return new ApiParams(fromQuery);
-        }
-        if (request.ContentLength > MaxBodyBytes) throw ApiProblemException.InvalidParams("Malformed body");
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) throw ApiProblemException.InvalidParams("Malformed body");
-            buffer.Write(chunk, 0, read);
-        }
-        if (buffer.Length == 0) return new ApiParams(new JsonObject());
-        try
-        {
-            return JsonNode.Parse(buffer.ToArray()) switch
-            {
-                JsonObject o => new ApiParams(o),
-                null => new ApiParams(new JsonObject()),
-                _ => throw ApiProblemException.InvalidParams("Malformed body"),
-            };
-        }
-        catch (JsonException)
-        {
-            throw ApiProblemException.InvalidParams("Malformed body");
-        }
-    }
+    /// <summary>Reads the parameters of <paramref name="context"/> with the server's shared rules (body, else query string).</summary>
+    public static async Task<ApiParams> ReadAsync(HttpContext context, CancellationToken cancellationToken) =>
+        new((await RequestParams.ReadAsync(context, cancellationToken).ConfigureAwait(false)).Values);
 
     /// <summary>Parameters from a JSON object (tests, internal callers).</summary>
     public static ApiParams From(JsonObject values) => new(values);
@@ -91,20 +57,7 @@ internal sealed class ApiParams
     {
         var (name, node) = Lookup(key, aliases);
         if (!Has([key, .. aliases])) return defaultValue;
-        if (node is null) return false;
-        if (node is JsonValue v)
-        {
-            if (v.TryGetValue<bool>(out var b)) return b;
-            if (v.TryGetValue<double>(out var d)) return d != 0;
-            if (v.TryGetValue<string>(out var s))
-            {
-                switch (s.Trim().ToLowerInvariant())
-                {
-                    case "t" or "true" or "y" or "yes" or "on" or "1" or "1.0": return true;
-                    case "false" or "n" or "no" or "off" or "0" or "none" or "0.0": return false;
-                }
-            }
-        }
+        if (RequestParams.TryToBool(node, out var value)) return value;
         throw Invalid(name, "value can't be converted to Bool");
     }
 
