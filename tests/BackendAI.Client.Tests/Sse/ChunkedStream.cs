@@ -1,7 +1,8 @@
+using BackendAI.Client.Tests.Infrastructure;
 namespace BackendAI.Client.Tests.Sse;
 
 /// <summary>A read-only stream that hands out the given chunks one read at a time (never merging two).</summary>
-internal sealed class ChunkedStream(IEnumerable<byte[]> chunks) : Stream
+internal sealed class ChunkedStream(IEnumerable<byte[]> chunks) : ReadOnlyTestStream
 {
     private readonly IEnumerator<byte[]> _chunks = chunks.GetEnumerator();
     private byte[] _current = [];
@@ -54,14 +55,4 @@ internal sealed class ChunkedStream(IEnumerable<byte[]> chunks) : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,3 +1,4 @@
+using BackendAI.Client.Tests.Infrastructure;
 using System.Formats.Tar;
 using BackendAI.Client.Errors;
 using BackendAI.Client.Transfers;
@@ -253,7 +254,7 @@ public sealed class SafeTarExtractorTests : IDisposable
     }
 
     /// <summary>Passes reads through and cancels a token once a number of bytes has been read.</summary>
-    private sealed class CancelAfterStream(Stream inner, long limit, CancellationTokenSource cts) : Stream
+    private sealed class CancelAfterStream(Stream inner, long limit, CancellationTokenSource cts) : ReadOnlyTestStream
     {
         private long _read;
 
@@ -275,15 +276,5 @@ public sealed class SafeTarExtractorTests : IDisposable
 
             return n;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,3 +1,4 @@
+using BackendAI.Client.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Globalization;
 using BackendAI.Client.Errors;
@@ -291,19 +292,10 @@ internal sealed class SyncProgress(Action<long> report) : IProgress<long>
 }
 
 /// <summary>A read-only stream over bytes that cannot seek.</summary>
-internal sealed class NonSeekableStream(byte[] data) : Stream
+internal sealed class NonSeekableStream(byte[] data) : ReadOnlyTestStream
 {
     private readonly MemoryStream _inner = new(data);
 
     public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _inner.ReadAsync(buffer, cancellationToken);
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
