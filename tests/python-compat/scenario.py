@@ -366,7 +366,8 @@ def cli_shapes_part(workdir: Path) -> None:
         def _():
             from ai.backend.client.exceptions import NoItems
             try:
-                list(api.ComputeSession.paginated_list("CANCELLED,TERMINATED", None, fields=["name", "status"]))
+                with Session() as api2:
+                    list(api2.ComputeSession.paginated_list("CANCELLED,TERMINATED", None, fields=["name", "status"]))
             except NoItems:
                 pass
 
@@ -386,14 +387,16 @@ def cli_shapes_part(workdir: Path) -> None:
             fields = ["user_id", "user_info { full_name }", "access_key", "secret_key", "is_active", "is_admin",
                       "created_at", "last_used", "resource_policy", "rate_limit", "concurrency_limit",
                       "concurrency_used"]
-            items = list(api.KeyPair.paginated_list(is_active=True, fields=fields))
+            with Session() as api2:
+                items = list(api2.KeyPair.paginated_list(is_active=True, fields=fields))
             return True if any(i["access_key"] == api.config.access_key for i in items) else f"items={items}"
 
         @step("admin agents: Agent.paginated_list with agent fields")
         def _():
             fields = ["id", "status", "scaling_group", "available_slots", "occupied_slots", "hardware_metadata",
                       "live_stat", "cpu_cur_pct", "mem_cur_bytes", "addr", "region", "first_contact"]
-            items = list(api.Agent.paginated_list("ALIVE", None, fields=fields))
+            with Session() as api2:
+                items = list(api2.Agent.paginated_list("ALIVE", None, fields=fields))
             return True if items and all(k in items[0] for k in ("id", "status", "available_slots")) else f"items={items}"
 
         @step("admin vfolders: vfolder_list with vfolder fields")
@@ -456,13 +459,18 @@ async def async_extra_part() -> None:
         await astep("stream_execute batch mode", ws_batch)
 
         async def pty():
+            # StreamPty.resize() in the reconstructed 22.03 sources writes to an unset attribute, so send the
+            # documented frames directly: {"type": "resize"|"stdin", ...}; output frames are {"type": "out", "data": b64}
+            import base64
             async with s.stream_pty() as ws:
-                await ws.resize(24, 80)
-                await ws.send_str(json.dumps({"type": "stdin", "chars": __import__("base64").b64encode(b"echo pty-ok\n").decode()}))
+                await ws.send_str(json.dumps({"type": "resize", "rows": 24, "cols": 80}))
+                await ws.send_str(json.dumps({"type": "stdin", "chars": base64.b64encode(b"echo pty-$((40+2))\n").decode()}))
                 got = ""
                 async for msg in ws:
-                    got += msg.data if isinstance(msg.data, str) else msg.data.decode(errors="replace")
-                    if "pty-ok" in got:
+                    frame = json.loads(msg.data)
+                    if frame.get("type") == "out":
+                        got += base64.b64decode(frame["data"]).decode(errors="replace")
+                    if "pty-42" in got:
                         break
             return True
         await astep("stream_pty websocket (resize + stdin)", pty)
@@ -474,6 +482,11 @@ async def async_extra_part() -> None:
         await s.destroy()
 
         async def batch_task_logs():
+            try:
+                await api.VFolder.create(".logs")  # upstream keeps batch task logs in the user's .logs vfolder
+            except BackendAPIError as e:
+                if e.status != 400:  # already exists
+                    raise
             b = await api.ComputeSession.get_or_create(
                 IMAGE, name=f"pyc-b-{uuid.uuid4().hex[:6]}", type_="batch",
                 startup_command="python -c \"print('batch-out')\"", enqueue_only=True)
@@ -489,7 +502,8 @@ async def async_extra_part() -> None:
         await astep("batch session + get_task_logs (GET /session/_/logs?taskId=)", batch_task_logs)
 
     from ai.backend.client.config import APIConfig
-    endpoint = os.environ["BACKEND_ENDPOINT"]
+    # aiohttp's default cookie jar ignores cookies from IP-address hosts, so use a host name for cookie mode
+    endpoint = os.environ["BACKEND_ENDPOINT"].replace("127.0.0.1", "localhost")
     email = os.environ.get("COMPAT_LOGIN_EMAIL", "admin@lablup.com")
     password = os.environ.get("COMPAT_LOGIN_PASSWORD", "wJalrXUt")
     cfg = APIConfig(endpoint=endpoint, endpoint_type="session")

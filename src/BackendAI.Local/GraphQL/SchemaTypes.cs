@@ -111,6 +111,7 @@ internal sealed class KeyPairType : ObjectGraphType<LocalKeypair>
         Field<IntGraphType>("rate_limit").Resolve(c => c.Source.RateLimit);
         Field<BigIntScalar>("num_queries").Resolve(c => c.Context().Data.SessionsOfKey(c.Source.AccessKey).Sum(s => s.NumQueries));
         Field<UuidGraphType>("user").Resolve(c => c.Source.UserId);
+        Field<UserInfoType>("user_info").Resolve(c => c.Source);
         Field<StringGraphType>("ssh_public_key").Resolve(_ => null);
         Field<IntGraphType>("concurrency_used").Resolve(c =>
             c.Context().Data.SessionsOfKey(c.Source.AccessKey).Count(s => s.Status is not ("TERMINATED" or "CANCELLED")));
@@ -125,6 +126,20 @@ internal sealed class KeyPairType : ObjectGraphType<LocalKeypair>
                 return c.Context().Data.SessionsOfKey(c.Source.AccessKey).Where(s => statuses is null || statuses.Contains(s.Status))
                     .OrderBy(s => s.CreatedAt).ToList();
             });
+    }
+}
+
+/// <summary>
+/// <c>UserInfo</c>, the owner summary under <c>KeyPair.user_info</c> (admin-graphql.md §5); the 22.03 CLI's
+/// <c>admin keypair list</c> asks for <c>user_info { full_name }</c>. Local users carry no full name.
+/// </summary>
+internal sealed class UserInfoType : ObjectGraphType<LocalKeypair>
+{
+    public UserInfoType()
+    {
+        Name = "UserInfo";
+        Field<StringGraphType>("email").Resolve(c => c.Source.Email);
+        Field<StringGraphType>("full_name").Resolve(_ => null);
     }
 }
 
@@ -153,6 +168,17 @@ internal sealed class AgentType : ObjectGraphType<AgentView>
         Field<StringGraphType>("version").Resolve(_ => "22.03.3");
         Field<JsonStringScalar>("compute_plugins").Resolve(_ => "{}");
         Field<JsonStringScalar>("hardware_metadata").Resolve(_ => null);
+        // legacy per-slot fields (admin-graphql.md §6) that the 22.03 CLI's agent listing still asks for
+        Field<IntGraphType>("mem_slots").Resolve(c => (int)(Slot(c.Source.Info.AvailableSlots, "mem") / (1L << 20)));
+        Field<FloatGraphType>("cpu_slots").Resolve(c => Slot(c.Source.Info.AvailableSlots, "cpu"));
+        Field<FloatGraphType>("gpu_slots").Resolve(_ => 0d);
+        Field<FloatGraphType>("tpu_slots").Resolve(_ => 0d);
+        Field<IntGraphType>("used_mem_slots").Resolve(c => (int)(Slot(c.Source.Info.OccupiedSlots(), "mem") / (1L << 20)));
+        Field<FloatGraphType>("used_cpu_slots").Resolve(c => Slot(c.Source.Info.OccupiedSlots(), "cpu"));
+        Field<FloatGraphType>("used_gpu_slots").Resolve(_ => 0d);
+        Field<FloatGraphType>("used_tpu_slots").Resolve(_ => 0d);
+        Field<FloatGraphType>("cpu_cur_pct").Resolve(_ => 0d);
+        Field<FloatGraphType>("mem_cur_bytes").Resolve(c => Slot(c.Source.Info.OccupiedSlots(), "mem"));
         Field<ListGraphType<ComputeContainerType>>("compute_containers")
             .Argument<StringGraphType>("status")
             .Resolve(c =>
@@ -163,6 +189,10 @@ internal sealed class AgentType : ObjectGraphType<AgentView>
                     .Select(s => new ContainerView(s)).ToList();
             });
     }
+
+    private static double Slot(IReadOnlyDictionary<string, string> slots, string name) =>
+        slots.TryGetValue(name, out var v) && double.TryParse(v, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : 0d;
 }
 
 /// <summary><c>VirtualFolder</c> (admin-graphql.md §7).</summary>

@@ -184,15 +184,27 @@ public abstract class ProcessKernel : IKernel
     private bool HasMakefile() =>
         File.Exists(Path.Combine(Info.WorkDirectory, "Makefile")) || File.Exists(Path.Combine(Info.WorkDirectory, "makefile"));
 
-    /// <summary>Runs a shell command in the work directory (own process group), streaming its output into the run.</summary>
+    /// <summary>
+    /// Runs a shell command in the work directory (own process group), streaming its output into the run and,
+    /// like a container's stdout/stderr, into the kernel log: the log is what <c>GET /session/{id}/logs</c> and
+    /// batch task logs (<c>get_task_logs</c>) show, and upstream those contain what batch commands printed.
+    /// </summary>
     private protected async Task<int> RunShellAsync(KernelRun run, string command, CancellationToken cancellationToken)
     {
         var psi = KernelProcesses.StartInfo(Info, Options.BashExecutable, ["-c", command], redirectInput: true);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("bash did not start.");
         process.StandardInput.Close();
         Volatile.Write(ref _activeShell, process);
-        var stdout = KernelProcesses.PumpAsync(process.StandardOutput.BaseStream, t => run.Append("stdout", t), cancellationToken);
-        var stderr = KernelProcesses.PumpAsync(process.StandardError.BaseStream, t => run.Append("stderr", t), cancellationToken);
+        var stdout = KernelProcesses.PumpAsync(process.StandardOutput.BaseStream, t =>
+        {
+            run.Append("stdout", t);
+            Logs.Append(t);
+        }, cancellationToken);
+        var stderr = KernelProcesses.PumpAsync(process.StandardError.BaseStream, t =>
+        {
+            run.Append("stderr", t);
+            Logs.Append(t);
+        }, cancellationToken);
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

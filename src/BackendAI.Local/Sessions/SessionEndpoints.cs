@@ -368,18 +368,22 @@ internal static partial class SessionEndpoints
     {
         var owner = ctx.Request.Query["owner_access_key"].ToString();
         var s = Resolve(ctx, id, allowStale: true, owner.Length > 0 ? owner : null);
+        return HttpContextExtensions.Json(new JsonObject { ["result"] = new JsonObject { ["logs"] = ReadLogs(ctx, s) } });
+    }
+
+    /// <summary>The session's combined console log (stored at termination, else the live kernel's).</summary>
+    internal static string ReadLogs(HttpContext ctx, LocalSession s)
+    {
         var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
         var (kernel, stored) = registry.Read(s, x => (x.Kernel, x.StoredLogs));
-        string logs;
         try
         {
-            logs = stored ?? kernel?.GetLogs() ?? "";
+            return stored ?? kernel?.GetLogs() ?? "";
         }
         catch (ObjectDisposedException)
         {
-            logs = registry.Read(s, x => x.StoredLogs) ?? "";
+            return registry.Read(s, x => x.StoredLogs) ?? "";
         }
-        return HttpContextExtensions.Json(new JsonObject { ["result"] = new JsonObject { ["logs"] = logs } });
     }
 
     // ---- destroy / restart / rename ----

@@ -42,6 +42,8 @@ public static class VFolderEndpoints
         app.MapPost("/folders", (HttpContext c, VFolderService s) => s.CreateAsync(c)).RejectWhenFrozen();
         app.MapGet("/folders", (HttpContext c, VFolderService s) => s.ListAsync(c));
         app.MapGet("/folders/_/hosts", (HttpContext c, VFolderService s) => s.HostsAsync(c));
+        app.MapGet("/folders/_/all_hosts", (HttpContext c) => AllHosts(c));
+        app.MapGet("/folders/_/all-hosts", (HttpContext c) => AllHosts(c));
         app.MapGet("/folders/_/allowed-types", (HttpContext c) => AllowedTypes(c));
         app.MapGet("/folders/_/allowed_types", (HttpContext c) => AllowedTypes(c));
         app.MapGet("/folders/{name}", (HttpContext c, string name, VFolderService s) => s.InfoAsync(c, name));
@@ -58,7 +60,23 @@ public static class VFolderEndpoints
         app.MapPost("/folders/{name}/request-upload", (HttpContext c, string name, VFolderService s) => s.RequestUploadAsync(c, name)).RejectWhenFrozen();
         app.MapPost("/folders/{name}/request-download", (HttpContext c, string name, VFolderService s) => s.RequestDownloadAsync(c, name));
         StorageService.Map(app);
+        app.MapTaskLogEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// Every storage host (superadmin only): the Python SDK's <c>VFolder.list_all_hosts()</c> calls
+    /// <c>/folders/_/all_hosts</c>; the manager also routes <c>/_/all-hosts</c>. The local server has one host.
+    /// </summary>
+    private static IResult AllHosts(HttpContext context)
+    {
+        if (!CallerIdentity.Get(context).IsSuperAdmin)
+            throw new ApiProblemException(ProblemTypes.GenericForbidden, "Insufficient permission.");
+        return VFolderService.Json(new JsonObject
+        {
+            ["default"] = VFolderConstants.DefaultHost,
+            ["allowed"] = new JsonArray(VFolderConstants.DefaultHost),
+        });
     }
 
     private static IResult AllowedTypes(HttpContext context)
