@@ -28,7 +28,7 @@ public sealed class BashKernel : ProcessKernel
     }
 
     private protected override Task<int> ExecuteQueryAsync(KernelRun run, string code, CancellationToken cancellationToken) =>
-        RunShellAsync(run, code, cancellationToken);
+        RunShellAsync(run, code, echoToLog: false, cancellationToken);
 
     private protected override void InterruptQuery()
     {

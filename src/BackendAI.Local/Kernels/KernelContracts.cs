@@ -31,8 +31,14 @@ public enum KernelExecuteMode
 /// <param name="Clean">Batch clean command (null/empty = skip, "*" = default).</param>
 /// <param name="Build">Batch build command.</param>
 /// <param name="Exec">Batch exec command.</param>
+/// <param name="EchoToLog">
+/// Also write the batch commands' output to the kernel log (the container's stdout/stderr). Set for a batch
+/// session's own task, whose output upstream shows in <c>GET /session/{id}/logs</c> and the task log; individual
+/// runs stay out of the log (sessions.md §12.3).
+/// </param>
 public sealed record KernelExecuteRequest(
-    KernelExecuteMode Mode, string RunId, string Code, string? Clean = null, string? Build = null, string? Exec = null);
+    KernelExecuteMode Mode, string RunId, string Code, string? Clean = null, string? Build = null, string? Exec = null,
+    bool EchoToLog = false);
 
 /// <summary>One console record: <c>[type, data]</c> on the wire.</summary>
 /// <param name="Type"><c>stdout</c>, <c>stderr</c>, <c>media</c>, <c>html</c>, <c>log</c>.</param>

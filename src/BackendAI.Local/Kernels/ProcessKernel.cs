@@ -150,14 +150,14 @@ public abstract class ProcessKernel : IKernel
         var ct = _lifetime.Token;
         if (!string.IsNullOrEmpty(request.Clean))
         {
-            var code = request.Clean == "*" ? 0 : await RunShellAsync(run, request.Clean, ct).ConfigureAwait(false);
+            var code = request.Clean == "*" ? 0 : await RunShellAsync(run, request.Clean, request.EchoToLog, ct).ConfigureAwait(false);
             run.Post("clean-finished", code);
         }
         if (!string.IsNullOrEmpty(request.Build))
         {
             int code;
-            if (request.Build != "*") code = await RunShellAsync(run, request.Build, ct).ConfigureAwait(false);
-            else if (HasMakefile()) code = await RunShellAsync(run, "make", ct).ConfigureAwait(false);
+            if (request.Build != "*") code = await RunShellAsync(run, request.Build, request.EchoToLog, ct).ConfigureAwait(false);
+            else if (HasMakefile()) code = await RunShellAsync(run, "make", request.EchoToLog, ct).ConfigureAwait(false);
             else code = 0;
             run.Post("build-finished", code);
             if (code != 0)
@@ -178,7 +178,7 @@ public abstract class ProcessKernel : IKernel
             run.Post("finished", 127);
             return;
         }
-        run.Post("finished", await RunShellAsync(run, exec, ct).ConfigureAwait(false));
+        run.Post("finished", await RunShellAsync(run, exec, request.EchoToLog, ct).ConfigureAwait(false));
     }
 
     private bool HasMakefile() =>
@@ -186,10 +186,10 @@ public abstract class ProcessKernel : IKernel
 
     /// <summary>
     /// Runs a shell command in the work directory (own process group), streaming its output into the run and,
-    /// like a container's stdout/stderr, into the kernel log: the log is what <c>GET /session/{id}/logs</c> and
-    /// batch task logs (<c>get_task_logs</c>) show, and upstream those contain what batch commands printed.
+    /// when <paramref name="echoToLog"/> (a batch session's own task), into the kernel log as well: that log is what
+    /// <c>GET /session/{id}/logs</c> and the batch task log (<c>get_task_logs</c>) show.
     /// </summary>
-    private protected async Task<int> RunShellAsync(KernelRun run, string command, CancellationToken cancellationToken)
+    private protected async Task<int> RunShellAsync(KernelRun run, string command, bool echoToLog, CancellationToken cancellationToken)
     {
         var psi = KernelProcesses.StartInfo(Info, Options.BashExecutable, ["-c", command], redirectInput: true);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("bash did not start.");
@@ -198,12 +198,12 @@ public abstract class ProcessKernel : IKernel
         var stdout = KernelProcesses.PumpAsync(process.StandardOutput.BaseStream, t =>
         {
             run.Append("stdout", t);
-            Logs.Append(t);
+            if (echoToLog) Logs.Append(t);
         }, cancellationToken);
         var stderr = KernelProcesses.PumpAsync(process.StandardError.BaseStream, t =>
         {
             run.Append("stderr", t);
-            Logs.Append(t);
+            if (echoToLog) Logs.Append(t);
         }, cancellationToken);
         try
         {

@@ -545,7 +545,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
 
     private async Task RunBatchJobAsync(LocalSession s, IKernel kernel, CancellationToken ct)
     {
-        var request = new KernelExecuteRequest(KernelExecuteMode.Batch, "batch-job", "", Exec: s.StartupCommand);
+        var request = new KernelExecuteRequest(KernelExecuteMode.Batch, "batch-job", "", Exec: s.StartupCommand, EchoToLog: true);
         KernelResult result;
         try
         {
