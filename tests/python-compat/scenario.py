@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import traceback
 import uuid
 from pathlib import Path
