@@ -67,6 +67,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
     private readonly ILogger<SessionRegistry> _logger;
     private readonly Task _scheduler;
     private readonly List<Task> _lifecycles = [];
+    private readonly LocalImagePuller _images;
 
     public SessionRegistry(
         LocalBackendOptions options, LocalBackendPaths paths, IKernelFactory kernels, SessionEventBus events,
@@ -79,6 +80,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
         _clock = clock;
         _mounts = mounts;
         _logger = logger;
+        _images = new LocalImagePuller(options.PullImages, options.PullDelay, clock);
         FirstContact = clock.GetUtcNow();
         AvailableSlots = new Dictionary<string, string>
         {
@@ -375,16 +377,18 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
                 started.Add(s);
             }
         }
-        foreach (var s in started)
-        {
-            var t = Task.Run(() => RunLifecycleAsync(s));
-            lock (_lifecycles)
-            {
-                _lifecycles.RemoveAll(x => x.IsCompleted);
-                _lifecycles.Add(t);
-            }
-        }
+        foreach (var s in started) Track(Task.Run(() => RunLifecycleAsync(s)));
         return waitsOnTime;
+    }
+
+    /// <summary>Remembers a background lifecycle task so that <see cref="DisposeAsync"/> waits for it.</summary>
+    private void Track(Task t)
+    {
+        lock (_lifecycles)
+        {
+            _lifecycles.RemoveAll(x => x.IsCompleted);
+            _lifecycles.Add(t);
+        }
     }
 
     private void MarkPendingLocked(LocalSession s, string info, string? failedPredicate, DateTimeOffset now)
@@ -428,6 +432,21 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
             }
             Callback(s, "preparing");
             await StepAsync(ct).ConfigureAwait(false);
+            if (_images.NeedsPull(s.RequestedImage, s.Image))
+            {
+                lock (_gate)
+                {
+                    if (s.Status != SessionStatus.Preparing) return;
+                    SetStatusLocked(s, SessionStatus.Pulling, "", null);
+                    Publish(s, "kernel_pulling", "");
+                }
+                await _images.PullAsync(s.Image, ct).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (s.Status != SessionStatus.Pulling) return;
+                    SetStatusLocked(s, SessionStatus.Preparing, "", null);
+                }
+            }
             lock (_gate)
             {
                 if (s.Status != SessionStatus.Preparing) return;
@@ -679,8 +698,9 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
             FinishTermination(s, "force-terminated", logs);
             return new JsonObject { ["stats"] = new JsonObject { ["status"] = "terminated" } };
         }
-        await TerminateAsync(s, forced ? "force-terminated" : "user-requested").ConfigureAwait(false);
-        await s.Dead.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // sessions.md §6: the reply comes once termination is requested (status TERMINATING, set synchronously
+        // by TerminateAsync before its first await); TERMINATED follows asynchronously (events / polling).
+        Track(TerminateAsync(s, forced ? "force-terminated" : "user-requested"));
         return new JsonObject { ["stats"] = new JsonObject { ["status"] = "terminated" } };
     }
 
