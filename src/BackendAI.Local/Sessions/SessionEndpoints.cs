@@ -41,8 +41,7 @@ internal static partial class SessionEndpoints
     {
         app.MapPost("/session", (Delegate)Create).RejectWhenFrozen();
         app.MapPost("/session/_/create", (Delegate)Create).RejectWhenFrozen();
-        app.MapPost("/session/_/create-from-template", () =>
-            Task.FromException<IResult>(ApiProblemException.NotFound("No such task template."))).RejectWhenFrozen();
+        app.MapPost("/session/_/create-from-template", (Delegate)CreateFromTemplate).RejectWhenFrozen();
         app.MapGet("/session/_/match", Match);
         app.MapGet("/session/{id}", Info);
         app.MapPatch("/session/{id}", Restart);
@@ -90,12 +89,29 @@ internal static partial class SessionEndpoints
         new([.. registry.Read(s, x => x.ServicePorts()).Select(p => (JsonNode)p.ToJson())]);
 
     // ---- create ----
-    private static async Task<IResult> Create(HttpContext ctx)
+    private static async Task<IResult> Create(HttpContext ctx) =>
+        await CreateAsync(ctx, (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow(CreateKeys));
+
+    /// <summary>sessions.md §4: the template's values, overridden by the given keys, then validated as a create body.</summary>
+    private static async Task<IResult> CreateFromTemplate(HttpContext ctx)
+    {
+        var request = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow([.. CreateKeys, "template_id", "templateId"]);
+        var templateId = request.RequiredString("template_id", "templateId");
+        request.ThrowIfInvalid();
+        var template = BackendAI.Local.Templates.TemplateEndpoints.Find(ctx, templateId);
+        var groupName = template.GroupId is { } gid
+            ? ctx.RequestServices.GetRequiredService<IKeypairStore>().All
+                .FirstOrDefault(k => k.GroupId == gid && k.Domain == template.DomainName)?.GroupName
+            : null;
+        var merged = BackendAI.Local.Templates.TemplateMerge.Merge(template, groupName, request.Values);
+        return await CreateAsync(ctx, RequestParams.FromJson(merged).Allow(CreateKeys));
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext ctx, RequestParams p)
     {
         var caller = ctx.GetIdentity();
         var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
         var keypairs = ctx.RequestServices.GetRequiredService<IKeypairStore>();
-        var p = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow(CreateKeys);
 
         var name = p.RequiredString("name", "clientSessionToken");
         if (p.IsValid && !NamePattern().IsMatch(name)) p.Error("name", $"does not match pattern {NamePatternText}");
