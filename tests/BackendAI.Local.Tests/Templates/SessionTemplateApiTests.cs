@@ -16,10 +16,16 @@ public class SessionTemplateApiTests(LocalServerFixture fx) : IClassFixture<Loca
 
     private static string NewName() => "tp-" + Guid.NewGuid().ToString("N")[..12];
 
-    internal static JsonObject TemplateDoc(string image = "sim", string? name = null) => JsonNode.Parse($$"""
-        {"api_version": "v1", "kind": "taskTemplate", "metadata": {"name": "{{name ?? NewName()}}", "tag": "from-tpl"},
-         "spec": {"kernel": {"image": "{{image}}", "environ": {"FOO": "bar"}}}}
-        """)!.AsObject();
+    internal static JsonObject TemplateDoc(string image = "sim", string? name = null) => new()
+    {
+        ["api_version"] = "v1",
+        ["kind"] = "taskTemplate",
+        ["metadata"] = new JsonObject { ["name"] = name ?? NewName(), ["tag"] = "from-tpl" },
+        ["spec"] = new JsonObject
+        {
+            ["kernel"] = new JsonObject { ["image"] = image, ["environ"] = new JsonObject { ["FOO"] = "bar" } },
+        },
+    };
 
     private static JsonObject Payload(JsonObject template, string? name = null) => new()
     {
