@@ -43,6 +43,7 @@ internal static partial class SessionEndpoints
         app.MapPost("/session/_/create", (Delegate)Create).RejectWhenFrozen();
         app.MapPost("/session/_/create-from-template", (Delegate)CreateFromTemplate).RejectWhenFrozen();
         app.MapGet("/session/_/match", Match);
+        app.MapMethods("/session/_/logs", ["GET", "HEAD"], (Delegate)TaskLogs);
         app.MapGet("/session/{id}", Info);
         app.MapPatch("/session/{id}", Restart);
         app.MapDelete("/session/{id}", Destroy);
@@ -396,6 +397,24 @@ internal static partial class SessionEndpoints
             logs = registry.Read(s, x => x.StoredLogs) ?? "";
         }
         return HttpContextExtensions.Json(new JsonObject { ["result"] = new JsonObject { ["logs"] = logs } });
+    }
+
+    /// <summary>
+    /// sessions.md §12.4: a batch task's log, <c>task/&lt;id[0:2]&gt;/&lt;id[2:4]&gt;/&lt;id[4:]&gt;.log</c> (hex id) in the
+    /// caller's <c>.logs</c> vfolder, streamed as text. The local server writes it when a batch session ends.
+    /// </summary>
+    private static async Task<IResult> TaskLogs(HttpContext ctx)
+    {
+        var p = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow("taskId", "task_id", "session_name", "sessionName", "owner_access_key");
+        var text = p.RequiredString("taskId", "task_id", "session_name", "sessionName");
+        if (p.IsValid && !Guid.TryParse(text, out _)) p.Error("taskId", "value is not a UUID");
+        p.ThrowIfInvalid();
+        var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
+        var root = registry.MountResolver?.ResolveMount(ctx.GetIdentity(), SessionRegistry.TaskLogFolder)
+            ?? throw new ApiProblemException(ProblemTypes.ObjectNotFound, "No such vfolder.", title: "No such virtual folder.");
+        var path = SessionRegistry.TaskLogPath(root, Guid.Parse(text));
+        if (!File.Exists(path)) throw ApiProblemException.NotFound("No such task log.");
+        return Results.File(path, "text/plain; charset=utf-8");
     }
 
     // ---- destroy / restart / rename ----

@@ -44,8 +44,17 @@ public sealed class RuntimeEndToEndTests(RoomyServerFixture server, ITestOutputH
             Assert.False(string.IsNullOrEmpty(outcome.RunId));
         }
 
-        // Disposal destroyed it on the server.
-        var ex = await Assert.ThrowsAnyAsync<BackendAI.Client.Errors.BackendApiException>(() => _runtime.Client.Sessions.GetInfoAsync(id, cancellationToken: cts.Token));
+        // Disposal destroyed it on the server. The destroy reply comes once termination is requested (TERMINATING,
+        // sessions.md §6); the session is gone (404) when it reaches TERMINATED.
+        var ex = await Assert.ThrowsAnyAsync<BackendAI.Client.Errors.BackendApiException>(async () =>
+        {
+            while (true)
+            {
+                var info = await _runtime.Client.Sessions.GetInfoAsync(id, cancellationToken: cts.Token);
+                Assert.Equal(SessionStatus.Terminating, info.Status);
+                await Task.Delay(20, cts.Token);
+            }
+        });
         Assert.Equal(404, ex.Status);
     }
 
