@@ -13,11 +13,17 @@ internal sealed class LocalImagePuller
     private readonly Regex[] _patterns;
     private readonly TimeSpan _delay;
     private readonly TimeProvider _clock;
+    private readonly CancellationToken _shutdown;
     private readonly object _gate = new();
     private readonly Dictionary<string, Task> _pulls = new(StringComparer.OrdinalIgnoreCase);
 
-    public LocalImagePuller(IEnumerable<string> patterns, TimeSpan delay, TimeProvider clock)
+    /// <param name="patterns">Globs of the images that are not present locally.</param>
+    /// <param name="delay">How long a pull takes.</param>
+    /// <param name="clock">Time source.</param>
+    /// <param name="shutdown">Cancels every pull in flight (server shutdown).</param>
+    public LocalImagePuller(IEnumerable<string> patterns, TimeSpan delay, TimeProvider clock, CancellationToken shutdown)
     {
+        _shutdown = shutdown;
         _patterns = [.. patterns.Where(p => !string.IsNullOrWhiteSpace(p)).Select(LocalKernelFactory.GlobToRegex)];
         _delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
         _clock = clock;
@@ -38,7 +44,7 @@ internal sealed class LocalImagePuller
         {
             if (!_pulls.TryGetValue(canonical, out pull!) || pull.IsFaulted || pull.IsCanceled)
             {
-                pull = _delay > TimeSpan.Zero ? Task.Delay(_delay, _clock) : Task.CompletedTask;
+                pull = _delay > TimeSpan.Zero ? Task.Delay(_delay, _clock, _shutdown) : Task.CompletedTask;
                 _pulls[canonical] = pull;
             }
         }

@@ -80,7 +80,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
         _clock = clock;
         _mounts = mounts;
         _logger = logger;
-        _images = new LocalImagePuller(options.PullImages, options.PullDelay, clock);
+        _images = new LocalImagePuller(options.PullImages, options.PullDelay, clock, _shutdown.Token);
         FirstContact = clock.GetUtcNow();
         AvailableSlots = new Dictionary<string, string>
         {

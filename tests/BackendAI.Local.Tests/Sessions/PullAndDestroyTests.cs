@@ -46,6 +46,16 @@ public class PullAndDestroyTests
     }
 
     [Fact]
+    public void Pull_settings_are_read_from_hocon_and_default_to_every_image_present()
+    {
+        var o = LocalBackendOptions.FromHocon("""backendai.local { pull { images = ["*/python:*", "sim:absent*"], delay = 250ms } }""");
+        Assert.Equal(["*/python:*", "sim:absent*"], o.PullImages);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), o.PullDelay);
+        var defaults = LocalBackendOptions.FromHocon("backendai.local { }");
+        Assert.Empty(defaults.PullImages);
+    }
+
+    [Fact]
     public async Task Server91_first_use_of_an_absent_image_emits_kernel_pulling_between_preparing_and_creating()
     {
         using var cts = new CancellationTokenSource(Budget);
