@@ -22,6 +22,7 @@ public class BackendAIClient : IAsyncDisposable
     {
         Options = new BackendAIClientOptions();
         Sessions = null!;
+        SessionTemplates = null!;
         Events = null!;
         Streams = null!;
         VFolders = null!;
@@ -40,6 +41,7 @@ public class BackendAIClient : IAsyncDisposable
         Options = options.Clone();
         _transport = new ApiTransport(Options, loggerFactory, time);
         Sessions = new SessionsApi(_transport);
+        SessionTemplates = new SessionTemplatesApi(_transport);
         Events = new EventsApi(_transport);
         Streams = new StreamsApi(_transport);
         VFolders = new VFoldersApi(_transport);
@@ -75,6 +77,8 @@ public class BackendAIClient : IAsyncDisposable
 
     /// <summary>Compute sessions (REST).</summary>
     public SessionsApi Sessions { get; }
+    /// <summary>Session templates (<c>/template/session</c>); start sessions from them with <see cref="SessionsApi.CreateFromTemplateAsync"/>.</summary>
+    public SessionTemplatesApi SessionTemplates { get; }
     /// <summary>Server-sent events.</summary>
     public EventsApi Events { get; }
     /// <summary>WebSockets and app services.</summary>

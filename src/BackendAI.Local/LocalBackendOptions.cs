@@ -58,6 +58,16 @@ public sealed class LocalBackendOptions
     /// <summary>Pause between lifecycle steps (PENDING → SCHEDULED → PREPARING → RUNNING, TERMINATING → TERMINATED).</summary>
     public TimeSpan LifecycleStepDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// Image globs (over the requested or the canonical reference) that are "not present locally": the first session
+    /// using such an image goes PREPARING → PULLING (event <c>kernel_pulling</c>) → PREPARING, the pull taking
+    /// <see cref="PullDelay"/>; later sessions find it present. Empty (default) = every image is present.
+    /// </summary>
+    public IList<string> PullImages { get; set; } = [];
+
+    /// <summary>How long a simulated image pull takes (default 1 s).</summary>
+    public TimeSpan PullDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a REST execute call collects output before answering <c>continued</c> (upstream 2 s).</summary>
     public TimeSpan ExecuteFlushWindow { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -101,6 +111,8 @@ public sealed class LocalBackendOptions
         if (c.HasPath("sim.delay")) o.SimDelay = c.GetTimeSpan("sim.delay", null, false);
         if (c.HasPath("sim.output-size")) o.SimOutputSize = (int)ByteSize(c, "sim.output-size");
         if (c.HasPath("lifecycle-step-delay")) o.LifecycleStepDelay = c.GetTimeSpan("lifecycle-step-delay", null, false);
+        if (c.HasPath("pull.images")) o.PullImages = [.. c.GetStringList("pull.images")];
+        if (c.HasPath("pull.delay")) o.PullDelay = c.GetTimeSpan("pull.delay", null, false);
         if (c.HasPath("execute-flush-window")) o.ExecuteFlushWindow = c.GetTimeSpan("execute-flush-window", null, false);
         if (c.HasPath("sse-keep-alive")) o.SseKeepAliveInterval = c.GetTimeSpan("sse-keep-alive", null, false);
         if (c.HasPath("date-skew-window")) o.DateSkewWindow = c.GetTimeSpan("date-skew-window", null, false);

@@ -16,8 +16,19 @@ internal sealed class ClientSessionApi(BackendAIClient client) : ISessionApi
     public Task<SessionInfo> GetInfoAsync(string sessionRef, CancellationToken cancellationToken) =>
         client.Sessions.GetInfoAsync(sessionRef, cancellationToken: cancellationToken);
 
-    public Task DestroyAsync(string sessionRef, bool forced, CancellationToken cancellationToken) =>
-        client.Sessions.DestroyAsync(sessionRef, forced, cancellationToken: cancellationToken);
+    public async Task DestroyAsync(string sessionRef, bool forced, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.Sessions.DestroyAsync(sessionRef, forced, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackendAI.Client.Errors.ForbiddenException e)
+            when (!forced && e.Msg?.Contains("terminating status", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // Destroy answers once termination is requested (sessions.md §6); a repeated destroy of a TERMINATING
+            // session is refused by the server but what the caller asked for is already under way.
+        }
+    }
 
     public Task<ExecutionResult> ExecuteAsync(string sessionRef, ExecuteRequest request, CancellationToken cancellationToken) =>
         client.Sessions.ExecuteAsync(sessionRef, request, cancellationToken);

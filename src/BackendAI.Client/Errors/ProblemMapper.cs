@@ -54,7 +54,8 @@ public static class ProblemMapper
                 => new DateSyncException(status, reason, type, title, msg, data),
             "generic-forbidden" or "insufficient-privilege" => new ForbiddenException(status, reason, type, title, msg, data),
             "object-not-found" when title.Contains("session", StringComparison.OrdinalIgnoreCase)
-                || (sessionRoute && !title.Contains("image", StringComparison.OrdinalIgnoreCase) && !title.Contains("app", StringComparison.OrdinalIgnoreCase))
+                || (sessionRoute && !title.Contains("image", StringComparison.OrdinalIgnoreCase) && !title.Contains("app", StringComparison.OrdinalIgnoreCase)
+                    && !title.Contains("template", StringComparison.OrdinalIgnoreCase))
                 => new SessionNotFoundException(status, reason, type, title, msg, data),
             "object-not-found" when title.Contains("virtual folder", StringComparison.OrdinalIgnoreCase) || title.Contains("vfolder", StringComparison.OrdinalIgnoreCase)
                 => new VFolderNotFoundException(status, reason, type, title, msg, data),

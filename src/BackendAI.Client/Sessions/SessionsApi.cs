@@ -125,6 +125,8 @@ public class SessionsApi
         {
             // Templates: send only what was set, so the template's values stay in force.
             foreach (var key in body.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) body.Remove(key);
+            // The default type would silently turn a batch template interactive: send it only when asked for batch.
+            if (r.Type == SessionType.Interactive) body.Remove("type");
             foreach (var key in config.Where(kv => kv.Value is null || kv.Value is JsonObject { Count: 0 } || kv.Value is JsonArray { Count: 0 })
                          .Select(kv => kv.Key).ToList()) config.Remove(key);
         }

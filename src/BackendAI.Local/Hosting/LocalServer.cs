@@ -3,6 +3,7 @@ using BackendAI.Local.GraphQL;
 using BackendAI.Local.Kernels;
 using BackendAI.Local.Sessions;
 using BackendAI.Local.Streams;
+using BackendAI.Local.Templates;
 using BackendAI.Local.VFolders;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -52,6 +53,7 @@ internal static class LocalServer
         services.AddSingleton<ISessionResolver>(sp => sp.GetRequiredService<SessionRegistry>());
         services.AddSingleton<IAgentInfo>(sp => sp.GetRequiredService<SessionRegistry>());
         services.AddLocalVFolders(paths);
+        services.AddLocalTemplates();
         services.AddLocalGraphQL();
         services.AddRouting();
 
@@ -66,6 +68,7 @@ internal static class LocalServer
         app.MapEventEndpoints();
         app.MapStreamEndpoints();
         app.MapVFolderEndpoints();
+        app.MapTemplateEndpoints();
         app.MapGraphQLEndpoints();
         return app;
     }

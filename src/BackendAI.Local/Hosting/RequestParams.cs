@@ -69,6 +69,9 @@ public sealed class RequestParams
     /// <summary>The largest JSON parameter body accepted (8 MiB).</summary>
     public const int MaxBodyBytes = 8 << 20;
 
+    /// <summary>Parameters from an already-built JSON object (e.g. a merged create-from-template body).</summary>
+    public static RequestParams FromJson(JsonObject values) => new(values ?? throw new ArgumentNullException(nameof(values)));
+
     /// <summary>Parameters from the query string only (repeated keys become a list).</summary>
     public static RequestParams FromQuery(IQueryCollection query)
     {

@@ -41,9 +41,9 @@ internal static partial class SessionEndpoints
     {
         app.MapPost("/session", (Delegate)Create).RejectWhenFrozen();
         app.MapPost("/session/_/create", (Delegate)Create).RejectWhenFrozen();
-        app.MapPost("/session/_/create-from-template", () =>
-            Task.FromException<IResult>(ApiProblemException.NotFound("No such task template."))).RejectWhenFrozen();
+        app.MapPost("/session/_/create-from-template", (Delegate)CreateFromTemplate).RejectWhenFrozen();
         app.MapGet("/session/_/match", Match);
+        app.MapMethods("/session/_/logs", ["GET", "HEAD"], (Delegate)TaskLogs);
         app.MapGet("/session/{id}", Info);
         app.MapPatch("/session/{id}", Restart);
         app.MapDelete("/session/{id}", Destroy);
@@ -90,12 +90,29 @@ internal static partial class SessionEndpoints
         new([.. registry.Read(s, x => x.ServicePorts()).Select(p => (JsonNode)p.ToJson())]);
 
     // ---- create ----
-    private static async Task<IResult> Create(HttpContext ctx)
+    private static async Task<IResult> Create(HttpContext ctx) =>
+        await CreateAsync(ctx, (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow(CreateKeys));
+
+    /// <summary>sessions.md §4: the template's values, overridden by the given keys, then validated as a create body.</summary>
+    private static async Task<IResult> CreateFromTemplate(HttpContext ctx)
+    {
+        var request = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow([.. CreateKeys, "template_id", "templateId"]);
+        var templateId = request.RequiredString("template_id", "templateId");
+        request.ThrowIfInvalid();
+        var template = BackendAI.Local.Templates.TemplateEndpoints.Find(ctx, templateId);
+        var groupName = template.GroupId is { } gid
+            ? ctx.RequestServices.GetRequiredService<IKeypairStore>().All
+                .FirstOrDefault(k => k.GroupId == gid && k.Domain == template.DomainName)?.GroupName
+            : null;
+        var merged = BackendAI.Local.Templates.TemplateMerge.Merge(template, groupName, request.Values);
+        return await CreateAsync(ctx, RequestParams.FromJson(merged).Allow(CreateKeys));
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext ctx, RequestParams p)
     {
         var caller = ctx.GetIdentity();
         var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
         var keypairs = ctx.RequestServices.GetRequiredService<IKeypairStore>();
-        var p = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow(CreateKeys);
 
         var name = p.RequiredString("name", "clientSessionToken");
         if (p.IsValid && !NamePattern().IsMatch(name)) p.Error("name", $"does not match pattern {NamePatternText}");
@@ -384,6 +401,24 @@ internal static partial class SessionEndpoints
         {
             return registry.Read(s, x => x.StoredLogs) ?? "";
         }
+    }
+
+    /// <summary>
+    /// sessions.md §12.4: a batch task's log, <c>task/&lt;id[0:2]&gt;/&lt;id[2:4]&gt;/&lt;id[4:]&gt;.log</c> (hex id) in the
+    /// caller's <c>.logs</c> vfolder, streamed as text. The local server writes it when a batch session ends.
+    /// </summary>
+    private static async Task<IResult> TaskLogs(HttpContext ctx)
+    {
+        var p = (await RequestParams.ReadAsync(ctx, ctx.RequestAborted)).Allow("taskId", "task_id", "session_name", "sessionName", "owner_access_key");
+        var text = p.RequiredString("taskId", "task_id", "session_name", "sessionName");
+        if (p.IsValid && !Guid.TryParse(text, out _)) p.Error("taskId", "value is not a UUID");
+        p.ThrowIfInvalid();
+        var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
+        var root = registry.MountResolver?.ResolveMount(ctx.GetIdentity(), SessionRegistry.TaskLogFolder)
+            ?? throw new ApiProblemException(ProblemTypes.ObjectNotFound, "No such vfolder.", title: "No such virtual folder.");
+        var path = SessionRegistry.TaskLogPath(root, Guid.Parse(text));
+        if (!File.Exists(path)) throw ApiProblemException.NotFound("No such task log.");
+        return Results.File(path, "text/plain; charset=utf-8");
     }
 
     // ---- destroy / restart / rename ----

@@ -67,6 +67,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
     private readonly ILogger<SessionRegistry> _logger;
     private readonly Task _scheduler;
     private readonly List<Task> _lifecycles = [];
+    private readonly LocalImagePuller _images;
 
     public SessionRegistry(
         LocalBackendOptions options, LocalBackendPaths paths, IKernelFactory kernels, SessionEventBus events,
@@ -79,6 +80,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
         _clock = clock;
         _mounts = mounts;
         _logger = logger;
+        _images = new LocalImagePuller(options.PullImages, options.PullDelay, clock, _shutdown.Token);
         FirstContact = clock.GetUtcNow();
         AvailableSlots = new Dictionary<string, string>
         {
@@ -375,16 +377,18 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
                 started.Add(s);
             }
         }
-        foreach (var s in started)
-        {
-            var t = Task.Run(() => RunLifecycleAsync(s));
-            lock (_lifecycles)
-            {
-                _lifecycles.RemoveAll(x => x.IsCompleted);
-                _lifecycles.Add(t);
-            }
-        }
+        foreach (var s in started) Track(Task.Run(() => RunLifecycleAsync(s)));
         return waitsOnTime;
+    }
+
+    /// <summary>Remembers a background lifecycle task so that <see cref="DisposeAsync"/> waits for it.</summary>
+    private void Track(Task t)
+    {
+        lock (_lifecycles)
+        {
+            _lifecycles.RemoveAll(x => x.IsCompleted);
+            _lifecycles.Add(t);
+        }
     }
 
     private void MarkPendingLocked(LocalSession s, string info, string? failedPredicate, DateTimeOffset now)
@@ -428,6 +432,21 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
             }
             Callback(s, "preparing");
             await StepAsync(ct).ConfigureAwait(false);
+            if (_images.NeedsPull(s.RequestedImage, s.Image))
+            {
+                lock (_gate)
+                {
+                    if (s.Status != SessionStatus.Preparing) return;
+                    SetStatusLocked(s, SessionStatus.Pulling, "", null);
+                    Publish(s, "kernel_pulling", "");
+                }
+                await _images.PullAsync(s.Image, ct).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (s.Status != SessionStatus.Pulling) return;
+                    SetStatusLocked(s, SessionStatus.Preparing, "", null);
+                }
+            }
             lock (_gate)
             {
                 if (s.Status != SessionStatus.Preparing) return;
@@ -547,12 +566,17 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
     {
         var request = new KernelExecuteRequest(KernelExecuteMode.Batch, "batch-job", "", Exec: s.StartupCommand, EchoToLog: true);
         KernelResult result;
+        var output = new TaskLogBuffer(MaxTaskLogChars);
         try
         {
             Interlocked.Increment(ref s.NumQueries);
             result = await kernel.ExecuteAsync(request, _options.ExecuteFlushWindow, ct).ConfigureAwait(false);
+            output.Append(result);
             while (result.Status is "continued" or "clean-finished" or "build-finished")
+            {
                 result = await kernel.ExecuteAsync(request with { Mode = KernelExecuteMode.Continue }, _options.ExecuteFlushWindow, ct).ConfigureAwait(false);
+                output.Append(result);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -578,6 +602,7 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
         }
         Callback(s, eventName == "session_success" ? "success" : "failure");
         Signal();
+        await WriteTaskLogAsync(s, output.ToString()).ConfigureAwait(false);
         await TerminateAsync(s, "task-finished").ConfigureAwait(false);
     }
 
@@ -611,6 +636,61 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
         var logs = SafeLogs(kernel);
         if (kernel is not null) await DisposeKernelAsync(kernel).ConfigureAwait(false);
         FinishTermination(s, reason, logs);
+    }
+
+    /// <summary>At most this many characters of a batch job's output are kept for its task log; the rest is dropped.</summary>
+    private const int MaxTaskLogChars = 8 << 20;
+
+    /// <summary>The stdout/stderr text of a batch job, bounded: output past the limit is dropped and a marker line added.</summary>
+    private sealed class TaskLogBuffer(int limit)
+    {
+        private readonly System.Text.StringBuilder _text = new();
+        private bool _truncated;
+
+        public void Append(KernelResult result)
+        {
+            foreach (var item in result.Console)
+            {
+                if (item.Type is not ("stdout" or "stderr") || item.Data is not JsonValue v || !v.TryGetValue<string>(out var chunk)) continue;
+                var room = limit - _text.Length;
+                if (chunk.Length > room)
+                {
+                    _text.Append(chunk.AsSpan(0, Math.Max(room, 0)));
+                    _truncated = true;
+                    return;
+                }
+                _text.Append(chunk);
+            }
+        }
+
+        public override string ToString() => _truncated ? _text + "\n[task log truncated]\n" : _text.ToString();
+    }
+
+    /// <summary>The vfolder that holds batch task logs (sessions.md §12.4).</summary>
+    internal const string TaskLogFolder = ".logs";
+
+    /// <summary><c>task/&lt;id[0:2]&gt;/&lt;id[2:4]&gt;/&lt;id[4:]&gt;.log</c> (id without hyphens) under <paramref name="root"/>.</summary>
+    internal static string TaskLogPath(string root, Guid taskId)
+    {
+        var hex = taskId.ToString("N");
+        return Path.Combine(root, "task", hex[..2], hex[2..4], hex[4..] + ".log");
+    }
+
+    /// <summary>Stores a finished batch session's output as its task log when the owner has a <c>.logs</c> vfolder.</summary>
+    private async Task WriteTaskLogAsync(LocalSession s, string logs)
+    {
+        try
+        {
+            var root = _mounts?.ResolveMount(s.Owner.ToIdentity(), TaskLogFolder);
+            if (root is null) return;
+            var path = TaskLogPath(root, s.Id);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, logs, _shutdown.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            LogTaskLogFailed(_logger, e, s.Id);
+        }
     }
 
     private void FinishTermination(LocalSession s, string reason, string logs)
@@ -679,8 +759,9 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
             FinishTermination(s, "force-terminated", logs);
             return new JsonObject { ["stats"] = new JsonObject { ["status"] = "terminated" } };
         }
-        await TerminateAsync(s, forced ? "force-terminated" : "user-requested").ConfigureAwait(false);
-        await s.Dead.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // sessions.md §6: the reply comes once termination is requested (status TERMINATING, set synchronously
+        // by TerminateAsync before its first await); TERMINATED follows asynchronously (events / polling).
+        Track(TerminateAsync(s, forced ? "force-terminated" : "user-requested"));
         return new JsonObject { ["stats"] = new JsonObject { ["status"] = "terminated" } };
     }
 
@@ -804,6 +885,9 @@ internal sealed partial class SessionRegistry : ISessionQuerySource, ISessionRes
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Disposing a kernel failed")]
     private static partial void LogKernelDisposeFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "Writing the task log of session {SessionId} failed")]
+    private static partial void LogTaskLogFailed(ILogger logger, Exception e, Guid sessionId);
 
     [LoggerMessage(EventId = 3013, Level = LogLevel.Information, Message = "Lifecycle callback to {Url} failed")]
     private static partial void LogCallbackFailed(ILogger logger, Exception e, string url);

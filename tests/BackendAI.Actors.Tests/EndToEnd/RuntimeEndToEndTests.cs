@@ -1,6 +1,7 @@
 using Akka.Actor;
 using BackendAI.Actors.Sessions;
 using BackendAI.Local.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace BackendAI.Actors.Tests.EndToEnd;
@@ -44,9 +45,37 @@ public sealed class RuntimeEndToEndTests(RoomyServerFixture server, ITestOutputH
             Assert.False(string.IsNullOrEmpty(outcome.RunId));
         }
 
-        // Disposal destroyed it on the server.
-        var ex = await Assert.ThrowsAnyAsync<BackendAI.Client.Errors.BackendApiException>(() => _runtime.Client.Sessions.GetInfoAsync(id, cancellationToken: cts.Token));
+        // Disposal destroyed it on the server. The destroy reply comes once termination is requested (TERMINATING,
+        // sessions.md §6); the session is gone (404) when it reaches TERMINATED.
+        var ex = await Assert.ThrowsAnyAsync<BackendAI.Client.Errors.BackendApiException>(async () =>
+        {
+            while (true)
+            {
+                var info = await _runtime.Client.Sessions.GetInfoAsync(id, cancellationToken: cts.Token);
+                Assert.Equal(SessionStatus.Terminating, info.Status);
+                await Task.Delay(20, cts.Token);
+            }
+        });
         Assert.Equal(404, ex.Status);
+    }
+
+    [Fact]
+    public async Task Runtime_destroy_twice_and_dispose_succeed_while_the_server_is_still_terminating()
+    {
+        using var cts = new CancellationTokenSource(s_budget);
+        var options = BackendAI.Testing.LocalServerFixture.FastOptions();
+        options.LifecycleStepDelay = TimeSpan.FromSeconds(1); // TERMINATING lasts at least a second
+        await using var backend = await BackendAI.Local.LocalBackend.StartAsync(options, cts.Token);
+        var k = backend.UserKeypair;
+        await using var runtime = BackendAIRuntime.Create(
+            new BackendAI.Client.Config.BackendAIClientOptions { Endpoints = [backend.Endpoint], AccessKey = k.AccessKey, SecretKey = k.SecretKey },
+            RoomyServerFixture.FastRuntimeConfig);
+        var session = await runtime.StartSessionAsync("sim", new SessionStartOptions { Name = UniqueName("twice") }, cts.Token);
+        await session.DestroyAsync(ct: cts.Token);
+        await session.DestroyAsync(ct: cts.Token);   // termination already requested: not an error
+        await session.DisposeAsync();
+        var view = backend.Services.GetRequiredService<ISessionQuerySource>().Find(Guid.Parse(session.Id))!;
+        Assert.Contains(view.Status, new[] { "TERMINATING", "TERMINATED" });
     }
 
     [Fact]
