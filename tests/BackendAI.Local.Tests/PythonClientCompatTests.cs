@@ -141,7 +141,7 @@ public sealed class PythonClientCompatTests(LocalServerFixture fx) : IClassFixtu
         await EnsureLogsFolderAsync(sdk);
         var taskId = Guid.NewGuid();
         var store = fx.Backend.Services.GetRequiredService<VFolderStore>();
-        var folder = store.FindAccessible(WellKnownKeypairs.SuperAdmin.ToIdentity(), TaskLogEndpoints.LogsFolderName)!.Folder;
+        var folder = store.FindAccessible(WellKnownKeypairs.SuperAdmin.ToIdentity(), BackendAI.Local.Sessions.SessionRegistry.TaskLogFolder)!.Folder;
         var hex = taskId.ToString("N");
         var dir = Path.Combine(store.RootOf(folder), "task", hex[..2], hex[2..4]);
         Directory.CreateDirectory(dir);
@@ -207,7 +207,7 @@ public sealed class PythonClientCompatTests(LocalServerFixture fx) : IClassFixtu
     {
         using var response = await sdk.SendAsync(HttpMethod.Post, "/folders", new JsonObject
         {
-            ["name"] = TaskLogEndpoints.LogsFolderName, ["host"] = null, ["unmanaged_path"] = null, ["group"] = null,
+            ["name"] = BackendAI.Local.Sessions.SessionRegistry.TaskLogFolder, ["host"] = null, ["unmanaged_path"] = null, ["group"] = null,
             ["usage_mode"] = "general", ["permission"] = "rw", ["quota"] = "0", ["cloneable"] = false,
         });
         if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))

@@ -415,7 +415,7 @@ internal static partial class SessionEndpoints
         p.ThrowIfInvalid();
         var registry = ctx.RequestServices.GetRequiredService<SessionRegistry>();
         var root = registry.MountResolver?.ResolveMount(ctx.GetIdentity(), SessionRegistry.TaskLogFolder)
-            ?? throw new ApiProblemException(ProblemTypes.ObjectNotFound, "No such vfolder.", title: "No such virtual folder.");
+            ?? throw ApiProblemException.NotFound("No such vfolder.", "No such vfolder.");
         var path = SessionRegistry.TaskLogPath(root, Guid.Parse(text));
         if (!File.Exists(path)) throw ApiProblemException.NotFound("No such task log.");
         return Results.File(path, "text/plain; charset=utf-8");

@@ -60,7 +60,6 @@ public static class VFolderEndpoints
         app.MapPost("/folders/{name}/request-upload", (HttpContext c, string name, VFolderService s) => s.RequestUploadAsync(c, name)).RejectWhenFrozen();
         app.MapPost("/folders/{name}/request-download", (HttpContext c, string name, VFolderService s) => s.RequestDownloadAsync(c, name));
         StorageService.Map(app);
-        app.MapTaskLogEndpoints();
         return app;
     }
 
