@@ -34,6 +34,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly BackendAIClient? _client;
     private readonly VFolderTransfers? _vfolders;
+    private readonly CancellationTokenSource _disposing = new();
     private int _disposed;
 
     /// <summary>
@@ -98,7 +99,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         Events = StreamBridges.ToObservable(EventsAsync);
         if (client is not null)
             _vfolders = new VFolderTransfers(client.VFolders, async ct => (await _refs.Value.WaitAsync(ct).ConfigureAwait(false)).Transfers,
-                Settings.Transfer.TusChunkSize);
+                Settings.Transfer.TusChunkSize, _disposing.Token);
     }
 
     /// <summary>Virtual-folder uploads and downloads through the runtime's transfer pool (<c>backendai.transfer</c>).</summary>
@@ -169,6 +170,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _disposing.CancelAsync().ConfigureAwait(false);
         try
         {
             await _guardian.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

@@ -132,6 +132,13 @@ internal sealed class TransferActor : ReceiveActor
         else replyTo.Tell(new Status.Failure(error));
     }
 
+    /// <summary>Transfers still waiting when the pool stops (runtime disposal) or restarts fail instead of hanging.</summary>
+    protected override void PostStop()
+    {
+        while (_waiting.TryDequeue(out var next))
+            Refuse(next.Command, next.ReplyTo, new InvalidOperationException("The transfer pool stopped before the transfer started."));
+    }
+
     /// <summary>How many transfers run now (for tests and diagnostics).</summary>
     internal int Running => _running;
 

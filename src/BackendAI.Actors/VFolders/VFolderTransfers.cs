@@ -25,6 +25,7 @@ public class VFolderTransfers
     private readonly VFoldersApi _api;
     private readonly Func<CancellationToken, Task<IActorRef>> _pool;
     private readonly int _chunkSize;
+    private readonly CancellationToken _stopping;
 
     /// <summary>For mocks.</summary>
     protected VFolderTransfers()
@@ -33,11 +34,12 @@ public class VFolderTransfers
         _pool = null!;
     }
 
-    internal VFolderTransfers(VFoldersApi api, Func<CancellationToken, Task<IActorRef>> pool, int chunkSize)
+    internal VFolderTransfers(VFoldersApi api, Func<CancellationToken, Task<IActorRef>> pool, int chunkSize, CancellationToken stopping)
     {
         _api = api;
         _pool = pool;
         _chunkSize = chunkSize;
+        _stopping = stopping;
     }
 
     /// <summary>The wire API, for the folder operations this class does not wrap (create, delete, mkdir, …).</summary>
@@ -110,6 +112,12 @@ public class VFolderTransfers
         using var registration = cancellationToken.Register(() =>
         {
             if (Interlocked.CompareExchange(ref state, Abandoned, NotStarted) == NotStarted) completion.TrySetCanceled(cancellationToken);
+        });
+        // A runtime disposed before the transfer started: its pool is gone, so nobody would answer.
+        using var stopped = _stopping.Register(() =>
+        {
+            if (Interlocked.CompareExchange(ref state, Abandoned, NotStarted) == NotStarted)
+                completion.TrySetException(new ObjectDisposedException(nameof(BackendAIRuntime), "The runtime was disposed before the transfer started."));
         });
         pool.Tell(new RunTransfer(what, async ct =>
         {

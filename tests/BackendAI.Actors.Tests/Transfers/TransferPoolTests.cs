@@ -94,6 +94,18 @@ public sealed class TransferPoolTests(LocalServerFixture fx) : IClassFixture<Loc
     }
 
     [Fact]
+    public async Task A_transfer_on_a_disposed_runtime_fails_instead_of_waiting_forever()
+    {
+        using var cts = new CancellationTokenSource(Budget);
+        var runtime = Runtime(fx.Endpoint);
+        await runtime.VFolders.UploadAsync(_folder, [WriteFile(_dir.FullName, "before.bin", RandomBytes(10))], cancellationToken: cts.Token);
+        await runtime.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(
+            () => runtime.VFolders.UploadAsync(_folder, [WriteFile(_dir.FullName, "after.bin", RandomBytes(10))], cancellationToken: cts.Token).WaitAsync(cts.Token));
+    }
+
+    [Fact]
     public async Task Session_upload_and_download_report_byte_progress_through_the_pool()
     {
         using var cts = new CancellationTokenSource(Budget);
