@@ -187,6 +187,24 @@ public sealed class VFolderTransferTests(LocalServerFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public async Task Leaving_a_progress_stream_early_cancels_its_transfer()
+    {
+        using var cts = new CancellationTokenSource(Budget);
+        var path = WriteFile(_dir.FullName, "abandoned.bin", RandomBytes(2 << 20));
+        fx.Backend.Faults.Set(new FaultSettings { Routes = [new RouteFault { PathPrefix = "/storage/upload", Method = "PATCH", Latency = TimeSpan.FromMilliseconds(100) }] });
+
+        await foreach (var p in BackendAI.Actors.Transfers.TransferProgressStream.Observe(
+                           (progress, ct) => _runtime.VFolders.UploadAsync(_folder, [path], progress: progress, cancellationToken: ct),
+                           cancellationToken: cts.Token))
+        {
+            Assert.Equal(0, p.BytesTransferred);
+            break; // the transfer is cancelled and awaited before the loop ends
+        }
+
+        Assert.DoesNotContain(await _runtime.VFolders.ListFilesAsync(_folder, cancellationToken: cts.Token), e => e.Name == "abandoned.bin");
+    }
+
+    [Fact]
     public async Task Bad_arguments_fail_at_once_with_errors_that_name_them()
     {
         var missing = await Assert.ThrowsAsync<BackendAI.Client.Errors.BackendClientException>(
