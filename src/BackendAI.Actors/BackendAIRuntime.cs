@@ -9,6 +9,7 @@ using BackendAI.Actors.Hosting;
 using BackendAI.Actors.Internal;
 using BackendAI.Actors.Reactive;
 using BackendAI.Actors.Sessions;
+using BackendAI.Actors.VFolders;
 using BackendAI.Client;
 using BackendAI.Client.Config;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,8 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     private readonly Lazy<Task<Source<SessionEvent, NotUsed>>> _events;
     private readonly ILogger _logger;
     private readonly BackendAIClient? _client;
+    private readonly VFolderTransfers? _vfolders;
+    private readonly CancellationTokenSource _disposing = new();
     private int _disposed;
 
     /// <summary>
@@ -94,7 +97,13 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
             return (await refs.Events.Ask<EventSourceAnswered>(new GetEventSource(), TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Events;
         });
         Events = StreamBridges.ToObservable(EventsAsync);
+        if (client is not null)
+            _vfolders = new VFolderTransfers(client.VFolders, async ct => (await _refs.Value.WaitAsync(ct).ConfigureAwait(false)).Transfers,
+                Settings.Transfer.TusChunkSize, _disposing.Token);
     }
+
+    /// <summary>Virtual-folder uploads and downloads through the runtime's transfer pool (<c>backendai.transfer</c>).</summary>
+    public VFolderTransfers VFolders => _vfolders ?? throw new InvalidOperationException("This runtime was built over a test double, not a BackendAIClient.");
 
     /// <summary>The actor system the runtime lives in.</summary>
     public ActorSystem System { get; }
@@ -161,6 +170,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _disposing.CancelAsync().ConfigureAwait(false);
         try
         {
             await _guardian.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);

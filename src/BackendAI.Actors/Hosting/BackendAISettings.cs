@@ -90,9 +90,17 @@ public sealed record EventStreamSettings(
 /// <summary><c>backendai.transfer</c>.</summary>
 public sealed record TransferSettings(int MaxConcurrent, int QueueSize, string Dispatcher)
 {
+    /// <summary>Bytes per tus <c>PATCH</c> of vfolder uploads (<c>tus-chunk-size</c>).</summary>
+    public int TusChunkSize { get; init; } = BackendAI.Client.VFolders.VFoldersApi.DefaultChunkSize;
+
     /// <summary>Reads the settings from a <c>backendai.transfer</c> block.</summary>
-    public static TransferSettings Create(Config c) =>
-        new(c.GetInt("max-concurrent"), c.GetInt("queue-size"), c.GetString("dispatcher"));
+    public static TransferSettings Create(Config c)
+    {
+        var chunk = c.GetByteSize("tus-chunk-size") ?? throw new ConfigurationException("backendai.transfer.tus-chunk-size is missing.");
+        if (chunk is < 1 or > int.MaxValue)
+            throw new ConfigurationException($"backendai.transfer.tus-chunk-size = {chunk} bytes is not within 1 byte .. 2 GiB.");
+        return new(c.GetInt("max-concurrent"), c.GetInt("queue-size"), c.GetString("dispatcher")) { TusChunkSize = (int)chunk };
+    }
 }
 
 /// <summary>Every runtime setting, read from <c>backendai { … }</c>.</summary>

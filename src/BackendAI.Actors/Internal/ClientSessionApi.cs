@@ -37,27 +37,14 @@ internal sealed class ClientSessionApi(BackendAIClient client) : ISessionApi
         CancellationToken cancellationToken)
     {
         var files = localPaths.Select(p => UploadFile.FromPath(p)).ToArray();
-        await client.Sessions.UploadAsync(sessionRef, files, cancellationToken).ConfigureAwait(false);
-        if (progress is null) return;
-        foreach (var p in localPaths)
-        {
-            var size = new FileInfo(p).Length;
-            progress.Report(new TransferProgress(Path.GetFileName(p), size, size));
-        }
+        var tracker = new UploadProgressTracker(files, localPaths.Select(p => File.Exists(p) ? new FileInfo(p).Length : (long?)null).ToArray(), progress);
+        await client.Sessions.UploadAsync(sessionRef, tracker.Files, cancellationToken).ConfigureAwait(false);
+        tracker.Complete();
     }
 
-    public async Task<IReadOnlyList<string>> DownloadAsync(string sessionRef, IReadOnlyList<string> remotePaths, string destinationDirectory,
-        IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
-    {
-        var written = await client.Sessions.DownloadAsync(sessionRef, remotePaths, destinationDirectory, cancellationToken).ConfigureAwait(false);
-        if (progress is not null)
-            foreach (var p in written)
-            {
-                var size = File.Exists(p) ? new FileInfo(p).Length : 0;
-                progress.Report(new TransferProgress(Path.GetFileName(p), size, size));
-            }
-        return written;
-    }
+    public Task<IReadOnlyList<string>> DownloadAsync(string sessionRef, IReadOnlyList<string> remotePaths, string destinationDirectory,
+        IProgress<TransferProgress>? progress, CancellationToken cancellationToken) =>
+        client.Sessions.DownloadAsync(sessionRef, remotePaths, destinationDirectory, progress, cancellationToken);
 
     public Task<IReadOnlyList<SessionFileEntry>> ListFilesAsync(string sessionRef, string path, CancellationToken cancellationToken) =>
         client.Sessions.ListFilesAsync(sessionRef, path, cancellationToken);

@@ -8,6 +8,7 @@ using BackendAI.Client.Errors;
 using BackendAI.Client.Json;
 using BackendAI.Client.Models;
 using BackendAI.Client.Rest;
+using BackendAI.Client.Transfers;
 
 namespace BackendAI.Client.Sessions;
 
@@ -340,8 +341,20 @@ public class SessionsApi
 
     /// <summary>Downloads files (<c>GET /session/{id}/download</c>): each multipart/mixed part is a tar archive, extracted
     /// safely into <paramref name="destinationDirectory"/>. Returns the extracted paths.</summary>
+    public virtual Task<IReadOnlyList<string>> DownloadAsync(string sessionRef, IReadOnlyList<string> files, string destinationDirectory,
+        CancellationToken cancellationToken = default) =>
+        DownloadAsync(sessionRef, files, destinationDirectory, null, cancellationToken);
+
+    /// <summary>As <see cref="DownloadAsync(string, IReadOnlyList{string}, string, CancellationToken)"/>, reporting the bytes of the
+    /// response body as they arrive (one progress item for the whole response; its total is the <c>Content-Length</c> when sent).</summary>
+    /// <param name="sessionRef">Session id or name.</param>
+    /// <param name="files">Paths in the session.</param>
+    /// <param name="destinationDirectory">Local directory to extract into.</param>
+    /// <param name="progress">Byte progress (throttled, see <see cref="TransferProgressReporter"/>).</param>
+    /// <param name="cancellationToken">Cancels the download.</param>
+    /// <returns>The extracted paths.</returns>
     public virtual async Task<IReadOnlyList<string>> DownloadAsync(string sessionRef, IReadOnlyList<string> files, string destinationDirectory,
-        CancellationToken cancellationToken = default)
+        IProgress<TransferProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0) throw new BackendClientException("At least one file is required.", "files");
@@ -353,7 +366,10 @@ public class SessionsApi
         var boundary = resp.Content.Headers.ContentType?.Parameters.FirstOrDefault(p => p.Name.Equals("boundary", StringComparison.OrdinalIgnoreCase))?.Value?.Trim('"');
         if (string.IsNullOrEmpty(boundary) || resp.Content.Headers.ContentType?.MediaType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) != true)
             throw new BackendProtocolException($"The download response is not multipart (Content-Type: {resp.Content.Headers.ContentType}).");
-        var payload = await ReadBoundedAsync(resp.Content, MaxDownloadBytes, cancellationToken).ConfigureAwait(false);
+        var reporter = new TransferProgressReporter(progress, 1);
+        var bytes = reporter.BeginFile(files.Count == 1 ? files[0] : $"{files.Count} files", resp.Content.Headers.ContentLength);
+        var payload = await ReadBoundedAsync(resp.Content, MaxDownloadBytes, bytes, cancellationToken).ConfigureAwait(false);
+        reporter.CompleteFile(payload.Length);
         Directory.CreateDirectory(destinationDirectory);
         var extracted = new List<string>();
         foreach (var (headers, content) in MultipartMixed.Split(payload, boundary))
@@ -366,7 +382,7 @@ public class SessionsApi
         return extracted;
     }
 
-    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long max, CancellationToken ct)
+    private static async Task<byte[]> ReadBoundedAsync(HttpContent content, long max, IProgress<long> progress, CancellationToken ct)
     {
         await using var s = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var ms = new MemoryStream();
@@ -376,6 +392,7 @@ public class SessionsApi
         {
             if (ms.Length + n > max) throw new BackendProtocolException($"The download exceeds the {max >> 20} MiB limit.");
             ms.Write(buf, 0, n);
+            progress.Report(ms.Length);
         }
         return ms.ToArray();
     }

@@ -31,8 +31,9 @@ public static class RangeDownloader
         IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
         DownloadAsync(http, url, destinationPath, progress, TransferRetry.Default, cancellationToken);
 
+    // sending/total: finer progress (bytes written while a chunk is sent) and the announced length, for TransferProgressReporter.
     internal static async Task<long> DownloadAsync(HttpClient http, Uri url, string destinationPath,
-        IProgress<long>? progress, TransferRetry retry, CancellationToken cancellationToken)
+        IProgress<long>? progress, TransferRetry retry, CancellationToken cancellationToken, IProgress<long>? total = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(url);
@@ -42,25 +43,26 @@ public static class RangeDownloader
         var partial = final + ".partial";
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         var committed = false;
+        var totalSink = total;
         try
         {
-            long total;
+            long length;
             await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous))
             {
-                total = await FetchAsync(http, url, file, buffer, progress, retry, cancellationToken).ConfigureAwait(false);
+                length = await FetchAsync(http, url, file, buffer, progress, totalSink, retry, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var length = new FileInfo(partial).Length;
-            if (length != total)
+            var onDisk = new FileInfo(partial).Length;
+            if (onDisk != length)
             {
-                throw new BackendProtocolException($"The download of {url.GetLeftPart(UriPartial.Path)} produced {length} bytes, not the announced {total}.");
+                throw new BackendProtocolException($"The download of {url.GetLeftPart(UriPartial.Path)} produced {onDisk} bytes, not the announced {length}.");
             }
 
             cancellationToken.ThrowIfCancellationRequested();
             File.Move(partial, final, overwrite: true);
             committed = true;
-            return total;
+            return length;
         }
         finally
         {
@@ -73,7 +75,7 @@ public static class RangeDownloader
     }
 
     private static async Task<long> FetchAsync(HttpClient http, Uri url, FileStream file, byte[] buffer,
-        IProgress<long>? progress, TransferRetry retry, CancellationToken cancellationToken)
+        IProgress<long>? progress, IProgress<long>? totalSink, TransferRetry retry, CancellationToken cancellationToken)
     {
         long have = 0;
         long? total = null;
@@ -127,6 +129,7 @@ public static class RangeDownloader
                     }
 
                     total = length;
+                    totalSink?.Report(length);
                 }
                 else
                 {

@@ -46,8 +46,9 @@ public static class TusUploader
         IProgress<long>? progress = null, int chunkSize = DefaultChunkSize, CancellationToken cancellationToken = default) =>
         UploadAsync(http, uploadUrlWithToken, source, size, progress, chunkSize, TransferRetry.Default, cancellationToken);
 
+    // sending/total: finer progress (bytes written while a chunk is sent) and the announced length, for TransferProgressReporter.
     internal static async Task<long> UploadAsync(HttpClient http, Uri uploadUrlWithToken, Stream source, long size,
-        IProgress<long>? progress, int chunkSize, TransferRetry retry, CancellationToken cancellationToken)
+        IProgress<long>? progress, int chunkSize, TransferRetry retry, CancellationToken cancellationToken, IProgress<long>? sending = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(uploadUrlWithToken);
@@ -85,7 +86,7 @@ public static class TusUploader
                     }
 
                     var chunk = await window.GetAsync(offset, cancellationToken).ConfigureAwait(false);
-                    var next = await PatchAsync(http, uploadUrlWithToken, offset, chunk, size, cancellationToken).ConfigureAwait(false);
+                    var next = await PatchAsync(http, uploadUrlWithToken, offset, chunk, size, sending, cancellationToken).ConfigureAwait(false);
                     if (next is null)
                     {
                         // 409: our offset is not the server's; ask it.
@@ -129,12 +130,13 @@ public static class TusUploader
     }
 
     /// <summary>Sends one PATCH; returns the new offset, or null on 409.</summary>
-    private static async Task<long?> PatchAsync(HttpClient http, Uri url, long offset, ReadOnlyMemory<byte> chunk, long size, CancellationToken cancellationToken)
+    private static async Task<long?> PatchAsync(HttpClient http, Uri url, long offset, ReadOnlyMemory<byte> chunk, long size,
+        IProgress<long>? sending, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Patch, url);
         request.Headers.TryAddWithoutValidation("upload-offset", offset.ToString(CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("Tus-Resumable", TusVersion);
-        request.Content = new ReadOnlyMemoryContent(chunk);
+        request.Content = sending is null ? new ReadOnlyMemoryContent(chunk) : new ChunkContent(chunk, offset, sending);
         request.Content.Headers.ContentType = OffsetOctetStream;
         request.Content.Headers.ContentLength = chunk.Length;
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -188,6 +190,32 @@ public static class TusUploader
         }
 
         return offset;
+    }
+
+    /// <summary>A chunk body written in 64 KiB slices, reporting <c>offset + written</c> after each.</summary>
+    private sealed class ChunkContent(ReadOnlyMemory<byte> chunk, long offset, IProgress<long> sending) : HttpContent
+    {
+        private const int Slice = 64 * 1024;
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            for (var written = 0; written < chunk.Length;)
+            {
+                var n = Math.Min(Slice, chunk.Length - written);
+                await stream.WriteAsync(chunk.Slice(written, n), cancellationToken).ConfigureAwait(false);
+                written += n;
+                sending.Report(offset + written);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = chunk.Length;
+            return true;
+        }
     }
 
     /// <summary>Holds the current chunk of the source in a pooled buffer; seeks only when resuming outside it.</summary>

@@ -139,11 +139,25 @@ public class VFoldersApi
     /// <param name="name">vfolder name.</param>
     /// <param name="localPaths">Files or directories; a directory is uploaded under its own name.</param>
     /// <param name="basePath">Remote directory to upload into (null = the folder root).</param>
-    /// <param name="progress">Per-file progress.</param>
+    /// <param name="progress">Byte progress per file and overall (throttled, see <see cref="TransferProgressReporter"/>).</param>
+    /// <param name="cancellationToken">Cancels the upload; the file in flight never appears in the folder (its upload session
+    /// keeps the confirmed bytes on the storage proxy until the token expires).</param>
+    /// <returns>The remote paths written.</returns>
+    public virtual Task<IReadOnlyList<string>> UploadAsync(string name, IReadOnlyList<string> localPaths, string? basePath = null,
+        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        UploadAsync(name, localPaths, basePath, progress, DefaultChunkSize, cancellationToken);
+
+    /// <summary>As <see cref="UploadAsync(string, IReadOnlyList{string}, string?, IProgress{TransferProgress}?, CancellationToken)"/>
+    /// with a tus chunk size of <paramref name="chunkSize"/> bytes per <c>PATCH</c>.</summary>
+    /// <param name="name">vfolder name.</param>
+    /// <param name="localPaths">Files or directories; a directory is uploaded under its own name.</param>
+    /// <param name="basePath">Remote directory to upload into (null = the folder root).</param>
+    /// <param name="progress">Byte progress per file and overall.</param>
+    /// <param name="chunkSize">Bytes per <c>PATCH</c>.</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>The remote paths written.</returns>
-    public virtual async Task<IReadOnlyList<string>> UploadAsync(string name, IReadOnlyList<string> localPaths, string? basePath = null,
-        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    public virtual async Task<IReadOnlyList<string>> UploadAsync(string name, IReadOnlyList<string> localPaths, string? basePath,
+        IProgress<TransferProgress>? progress, int chunkSize, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(localPaths);
         if (localPaths.Count == 0) throw new BackendClientException("At least one local path is required.", "localPaths");
@@ -163,16 +177,21 @@ public class VFoldersApi
             else throw new BackendClientException($"'{p}' is neither a file nor a directory.", "localPaths");
         }
 
+        var sizes = plan.Select(p => new FileInfo(p.Local).Length).ToArray();
+        var reporter = new TransferProgressReporter(progress, plan.Count, sizes.Sum());
         var written = new List<string>(plan.Count);
-        foreach (var (local, remote) in plan)
+        for (var i = 0; i < plan.Count; i++)
         {
-            var size = new FileInfo(local).Length;
+            var (local, remote) = plan[i];
+            var size = sizes[i];
             var ticket = await RequestTicketAsync(name, "request-upload", new JsonObject { ["path"] = remote, ["size"] = size }, cancellationToken).ConfigureAwait(false);
             var url = _t.StorageUri(ticket.Url, ticket.Token);
             await using (var source = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
             {
-                var fileProgress = progress is null ? null : new ProgressAdapter(done => progress.Report(new TransferProgress(remote, done, size)));
-                await TusUploader.UploadAsync(_t.StorageHttp, url, source, size, fileProgress, DefaultChunkSize, cancellationToken).ConfigureAwait(false);
+                var bytes = reporter.BeginFile(remote, size);
+                await TusUploader.UploadAsync(_t.StorageHttp, url, source, size, bytes, chunkSize, TransferRetry.Default, cancellationToken, sending: bytes)
+                    .ConfigureAwait(false);
+                reporter.CompleteFile(size);
             }
             written.Add(remote);
         }
@@ -196,9 +215,48 @@ public class VFoldersApi
         var ticket = await RequestTicketAsync(name, "request-download", new JsonObject { ["path"] = remotePath, ["archive"] = false }, cancellationToken)
             .ConfigureAwait(false);
         var url = _t.StorageUri(ticket.Url, ticket.Token);
-        var fileProgress = progress is null ? null : new ProgressAdapter(done => progress.Report(new TransferProgress(remotePath, done, null)));
-        await RangeDownloader.DownloadAsync(_t.StorageHttp, url, target, fileProgress, cancellationToken).ConfigureAwait(false);
+        var reporter = new TransferProgressReporter(progress, 1);
+        await DownloadFileAsync(reporter, remotePath, url, target, cancellationToken).ConfigureAwait(false);
         return target;
+    }
+
+    /// <summary>Downloads several files into <paramref name="destinationDirectory"/> (each under its file name), one after another,
+    /// each as <see cref="DownloadAsync(string, string, string, IProgress{TransferProgress}?, CancellationToken)"/> does.</summary>
+    /// <param name="name">vfolder name.</param>
+    /// <param name="remotePaths">Paths inside the folder.</param>
+    /// <param name="destinationDirectory">Local directory (created when missing).</param>
+    /// <param name="progress">Byte progress per file and overall (the overall total is known once the last file started).</param>
+    /// <param name="cancellationToken">Cancels the download: the file in flight leaves nothing behind (no partial file, no final
+    /// file); files completed before stay.</param>
+    /// <returns>The local files written, in order.</returns>
+    public virtual async Task<IReadOnlyList<string>> DownloadAsync(string name, IReadOnlyList<string> remotePaths, string destinationDirectory,
+        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remotePaths);
+        if (remotePaths.Count == 0) throw new BackendClientException("At least one remote path is required.", "remotePaths");
+        if (string.IsNullOrWhiteSpace(destinationDirectory)) throw new BackendClientException("The destination directory is required.", "destinationDirectory");
+        foreach (var p in remotePaths)
+            if (string.IsNullOrWhiteSpace(p)) throw new BackendClientException("A remote path must not be empty.", "remotePaths");
+        Directory.CreateDirectory(destinationDirectory);
+        var reporter = new TransferProgressReporter(progress, remotePaths.Count);
+        var written = new List<string>(remotePaths.Count);
+        foreach (var remotePath in remotePaths)
+        {
+            var target = Path.Combine(destinationDirectory, Path.GetFileName(remotePath.TrimEnd('/')));
+            var ticket = await RequestTicketAsync(name, "request-download", new JsonObject { ["path"] = remotePath, ["archive"] = false }, cancellationToken)
+                .ConfigureAwait(false);
+            await DownloadFileAsync(reporter, remotePath, _t.StorageUri(ticket.Url, ticket.Token), target, cancellationToken).ConfigureAwait(false);
+            written.Add(target);
+        }
+        return written;
+    }
+
+    private async Task DownloadFileAsync(TransferProgressReporter reporter, string remotePath, Uri url, string target, CancellationToken cancellationToken)
+    {
+        var bytes = reporter.BeginFile(remotePath, null);
+        var total = new ProgressAdapter(reporter.SetFileTotal);
+        var length = await RangeDownloader.DownloadAsync(_t.StorageHttp, url, target, bytes, TransferRetry.Default, cancellationToken, total).ConfigureAwait(false);
+        reporter.CompleteFile(length);
     }
 
     private async Task<StorageTicket> RequestTicketAsync(string name, string op, JsonObject body, CancellationToken ct)

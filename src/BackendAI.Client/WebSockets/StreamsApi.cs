@@ -27,6 +27,16 @@ public class StreamsApi
     /// <summary>The WebSocket keep-alive ping interval (30 s like client-py).</summary>
     public static TimeSpan KeepAliveInterval { get; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a ping may wait for its pong before the connection counts as dead and is aborted (half the interval,
+    /// as aiohttp's heartbeat in client-py).</summary>
+    public static TimeSpan KeepAliveTimeout { get; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The ping interval of this instance's connections (tests shorten it).</summary>
+    internal TimeSpan PingInterval { get; set; } = KeepAliveInterval;
+
+    /// <summary>The pong timeout of this instance's connections.</summary>
+    internal TimeSpan PongTimeout { get; set; } = KeepAliveTimeout;
+
     private async Task<string> StreamPathAsync(string sessionRef, string tail, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(sessionRef)) throw new BackendClientException("The session reference must not be empty.", "sessionRef");
@@ -44,7 +54,9 @@ public class StreamsApi
             var endpoint = _t.CurrentEndpoint;
             var http = _t.BuildUri(endpoint, request.Path, request.Query);
             var ws = new ClientWebSocket();
-            ws.Options.KeepAliveInterval = KeepAliveInterval;
+            // An interval alone only sends unsolicited PONGs; with a timeout .NET sends real PINGs and aborts when no PONG comes.
+            ws.Options.KeepAliveInterval = PingInterval;
+            ws.Options.KeepAliveTimeout = PongTimeout;
             ws.Options.CollectHttpResponseDetails = true;
             foreach (var (name, value) in _t.SignedHeaders(HttpMethod.Get, http, "application/octet-stream", version))
                 ws.Options.SetRequestHeader(name, value);
