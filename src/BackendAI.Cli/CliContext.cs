@@ -12,6 +12,8 @@ namespace BackendAI.Cli;
 public sealed class CliContext
 {
     private readonly Func<string, bool, CancellationToken, ValueTask<string?>> _readInput;
+    private readonly object _runtimeGate = new();
+    private CliRuntime? _runtime;
 
     /// <summary>Creates a context.</summary>
     /// <param name="output">Standard output (command results, the code's stdout).</param>
@@ -92,16 +94,64 @@ public sealed class CliContext
     public string? Get(string name) =>
         Environment.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v) ? v : null;
 
-    /// <summary>The client settings from the <c>BACKEND_*</c> (then <c>SORNA_*</c>) variables of this context.</summary>
-    public BackendAIClientOptions CreateClientOptions() =>
-        BackendAIClientOptions.FromEnvironment(new Dictionary<string, string?>(Environment, StringComparer.Ordinal));
+    /// <summary>The CLI's cache directory (<c>$HOME/.cache/backend.ai</c>): sweep logs, login cookies.</summary>
+    public string CacheDirectory => Path.Combine(HomeDirectory, ".cache", "backend.ai");
 
-    /// <summary>A validated client for the configured endpoint; dispose it when done.</summary>
+    /// <summary>
+    /// The client settings from the <c>BACKEND_*</c> (then <c>SORNA_*</c>) variables of this context; for the
+    /// <c>session</c> endpoint type, with the login cookies saved by an earlier <c>login</c> (<see cref="CookieJar"/>).
+    /// </summary>
+    public BackendAIClientOptions CreateClientOptions()
+    {
+        var options = BackendAIClientOptions.FromEnvironment(new Dictionary<string, string?>(Environment, StringComparer.Ordinal));
+        if (options.EndpointType == EndpointType.Session)
+            options.Cookies = CookieJar.Load(CookieJar.PathOf(this));
+        return options;
+    }
+
+    /// <summary>A validated client for the configured endpoint, without a runtime; dispose it when done.</summary>
     public BackendAIClient CreateClient()
     {
         var options = CreateClientOptions();
         options.Validate();
         return new BackendAIClient(options);
+    }
+
+    /// <summary>
+    /// The process's one actor runtime, started on first use from <see cref="CreateClientOptions"/> (validated)
+    /// and stopped by <see cref="DisposeRuntimeAsync"/> when the command ends.
+    /// </summary>
+    internal CliRuntime Runtime
+    {
+        get
+        {
+            lock (_runtimeGate)
+            {
+                if (_runtime is null)
+                {
+                    var options = CreateClientOptions();
+                    options.Validate();
+                    _runtime = CliRuntime.Create(options);
+                }
+                return _runtime;
+            }
+        }
+    }
+
+    /// <summary>The runtime's wire client (starts the runtime if needed); not to be disposed by callers.</summary>
+    public BackendAIClient Client => Runtime.Client;
+
+    /// <summary>Stops the runtime if one was started (the next use starts a new one).</summary>
+    public async ValueTask DisposeRuntimeAsync()
+    {
+        CliRuntime? runtime;
+        lock (_runtimeGate)
+        {
+            runtime = _runtime;
+            _runtime = null;
+        }
+        if (runtime is not null)
+            await runtime.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Resolves a path given on the command line against <see cref="WorkingDirectory"/>.</summary>

@@ -37,7 +37,7 @@ internal static class VFolderCommand
         command.Aliases.Add("ls-folders");
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var folders = await client.VFolders.ListAsync(null, ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -64,7 +64,7 @@ internal static class VFolderCommand
         var command = new Command("list-hosts", "List the storage hosts you may create folders on.");
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var hosts = await client.VFolders.ListHostsAsync(ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -95,7 +95,7 @@ internal static class VFolderCommand
         var command = new Command("create", "Create a new virtual folder.") { name, host, group, usage, permission, quota, cloneable };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var result = await client.VFolders.CreateAsync(parseResult.GetValue(name)!, new VFolderCreateOptions
             {
                 Host = parseResult.GetValue(host),
@@ -121,7 +121,7 @@ internal static class VFolderCommand
         command.Aliases.Add("rm-folder");
         command.SetCliAction(context, async (_, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.DeleteAsync(_.GetValue(name)!, ct).ConfigureAwait(false);
             context.Info("✓ Deleted.");
             return ExitCodes.Success;
@@ -135,7 +135,7 @@ internal static class VFolderCommand
         var command = new Command("info", "Show the details of a virtual folder.") { name };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var info = await client.VFolders.GetInfoAsync(parseResult.GetValue(name)!, ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -165,7 +165,7 @@ internal static class VFolderCommand
                 if (!File.Exists(p) && !Directory.Exists(p))
                     throw new CliUsageException($"The file \"{p}\" does not exist.");
             }
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var written = await WithProgressAsync(context, "Uploading", progress =>
                 client.VFolders.UploadAsync(parseResult.GetValue(name)!, paths, parseResult.GetValue(baseDir), progress, ct), ct).ConfigureAwait(false);
             if (parseResult.IsJson())
@@ -187,7 +187,7 @@ internal static class VFolderCommand
         {
             var destination = context.ResolvePath(parseResult.GetValue(baseDir) ?? ".");
             Directory.CreateDirectory(destination);
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var written = new List<string>();
             await WithProgressAsync(context, "Downloading", async progress =>
             {
@@ -211,7 +211,7 @@ internal static class VFolderCommand
         var command = new Command("ls", "List files in a directory of a virtual folder.") { name, path };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var entries = await client.VFolders.ListFilesAsync(parseResult.GetValue(name)!, parseResult.GetValue(path) ?? ".", ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -239,7 +239,7 @@ internal static class VFolderCommand
         command.SetCliAction(context, async (parseResult, ct) =>
         {
             var p = parseResult.GetValue(parents);
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.MkdirAsync(parseResult.GetValue(name)!, parseResult.GetValue(path)!, p, p, ct).ConfigureAwait(false);
             context.Info("✓ Done.");
             return ExitCodes.Success;
@@ -255,7 +255,7 @@ internal static class VFolderCommand
         var command = new Command("rm", "Delete files in a virtual folder.") { name, paths, recursive };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.DeleteFilesAsync(parseResult.GetValue(name)!, parseResult.GetValue(paths)!, parseResult.GetValue(recursive), ct).ConfigureAwait(false);
             context.Info("✓ Done.");
             return ExitCodes.Success;
@@ -277,7 +277,7 @@ internal static class VFolderCommand
             var dstDir = Path.GetDirectoryName(dst)?.Replace('\\', '/') ?? "";
             if (srcDir != dstDir)
                 throw new CliUsageException("vfolder mv renames within one directory: SRC and DST must share their parent directory.");
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.RenameFileAsync(parseResult.GetValue(name)!, src, Path.GetFileName(dst), false, ct).ConfigureAwait(false);
             context.Info("✓ Done.");
             return ExitCodes.Success;
