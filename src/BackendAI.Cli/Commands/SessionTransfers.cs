@@ -18,7 +18,7 @@ internal static class SessionTransfers
     {
         var relative = files.Select(f => Path.GetRelativePath(baseDirectory, f).Replace('\\', '/')).ToList();
         var flat = relative.Zip(files).All(p => p.First == Path.GetFileName(p.Second));
-        return TransferProgressView.RunAsync<bool>(context, showProgress, async progress =>
+        return TransferProgressView.RunAsync<bool>(context, "Uploading", showProgress, async progress =>
         {
             if (flat)
             {
@@ -31,10 +31,10 @@ internal static class SessionTransfers
                 foreach (var (file, name) in files.Zip(relative))
                 {
                     var size = new FileInfo(file).Length;
-                    progress?.Report(new TransferProgress(name, size, size));
+                    progress.Report(new TransferProgress(name, size, size));
                 }
             }
             return true;
-        });
+        }, ct);
     }
 }

@@ -14,17 +14,20 @@ internal static class TransferProgressView
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Runs <paramref name="transfer"/>, handing it a progress sink when bars are shown (else <c>null</c>).</summary>
-    public static async Task<T> RunAsync<T>(CliContext context, bool show, Func<IProgress<TransferProgress>?, Task<T>> transfer)
+    /// <summary>
+    /// Runs <paramref name="transfer"/>, handing it a progress sink; on a terminal (and when <paramref name="show"/>)
+    /// one bar per file labelled "<paramref name="verb"/> name" is drawn on the error console, else nothing is printed.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(CliContext context, string verb, bool show, Func<IProgress<TransferProgress>, Task<T>> transfer,
+        CancellationToken cancellationToken)
     {
-        if (!show || !context.IsTerminal)
-            return await transfer(null).ConfigureAwait(false);
         var latest = new ConcurrentDictionary<string, TransferProgress>(StringComparer.Ordinal);
         var sink = new Sink(latest);
+        if (!show || !context.IsTerminal)
+            return await transfer(sink).ConfigureAwait(false);
         T result = default!;
         await context.ErrorConsole.Progress()
             .AutoClear(false)
-            .HideCompleted(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
             .StartAsync(async display =>
             {
@@ -32,21 +35,28 @@ internal static class TransferProgressView
                 var work = transfer(sink);
                 while (true)
                 {
-                    var finished = await Task.WhenAny(work, Task.Delay(Refresh)).ConfigureAwait(false) == work;
                     foreach (var (name, p) in latest)
                     {
                         if (!bars.TryGetValue(name, out var bar))
-                            bars[name] = bar = display.AddTask(Markup.Escape(name), maxValue: Math.Max(1, p.TotalBytes ?? p.BytesTransferred));
+                            bars[name] = bar = display.AddTask(Markup.Escape($"{verb} {name}"), maxValue: Math.Max(1, p.TotalBytes ?? p.BytesTransferred));
                         if (p.TotalBytes is { } total)
                             bar.MaxValue = Math.Max(1, total);
                         bar.Value = p.BytesTransferred;
                     }
-                    if (finished)
+                    if (work.IsCompleted)
+                        break;
+                    try
                     {
-                        result = await work.ConfigureAwait(false);
-                        return;
+                        await Task.WhenAny(work, Task.Delay(Refresh, cancellationToken)).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // the transfer sees the same token and ends; the loop then stops
                     }
                 }
+                result = await work.ConfigureAwait(false);
+                foreach (var bar in bars.Values)
+                    bar.Value = bar.MaxValue;
             }).ConfigureAwait(false);
         return result;
     }
