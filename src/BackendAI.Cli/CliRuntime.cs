@@ -34,12 +34,13 @@ internal sealed class CliRuntime : IAsyncDisposable
         }
         """);
 
+    private readonly Lazy<IMaterializer> _materializer;
     private readonly TaskCompletionSource _eventsConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private CliRuntime(BackendAIRuntime runtime)
     {
         Runtime = runtime;
-        Materializer = runtime.System.Materializer(namePrefix: "cli");
+        _materializer = new Lazy<IMaterializer>(() => runtime.System.Materializer(namePrefix: "cli"));
         // Subscribed right after the system starts, before the event stream's first HTTP round trip can finish.
         var watcher = runtime.System.ActorOf(Props.Create(() => new ConnectionWatcher(_eventsConnected)), "cli-event-stream-watcher");
         runtime.System.EventStream.Subscribe(watcher, typeof(EventStreamReconnected));
@@ -51,8 +52,8 @@ internal sealed class CliRuntime : IAsyncDisposable
     /// <summary>The wire client the runtime uses.</summary>
     public BackendAIClient Client => Runtime.Client;
 
-    /// <summary>A materializer for the CLI's streams (runs, progress).</summary>
-    public IMaterializer Materializer { get; }
+    /// <summary>A materializer for the CLI's streams (runs), created on first use.</summary>
+    public IMaterializer Materializer => _materializer.Value;
 
     /// <summary>Completes once the runtime's session event stream has connected (events after this are seen).</summary>
     public Task EventsConnected => _eventsConnected.Task;

@@ -16,7 +16,7 @@ internal static class DownloadCommand
         {
             var destination = context.ResolvePath(parseResult.GetValue(dest)!);
             Directory.CreateDirectory(destination);
-            await using var handle = await context.Runtime.Runtime.AttachSessionAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
             var written = await TransferProgressView.RunAsync(context, "Downloading", show: !parseResult.IsJson(),
                 progress => handle.DownloadAsync(parseResult.GetValue(files)!, destination, progress, ct), ct).ConfigureAwait(false);
             if (parseResult.IsJson())

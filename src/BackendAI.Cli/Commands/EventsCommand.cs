@@ -38,17 +38,18 @@ internal static class EventsCommand
             var scopeName = parseResult.GetValue(scope)!;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             await using var events = runtime.Runtime.EventsAsync(stop.Token).GetAsyncEnumerator(stop.Token);
-            var first = events.MoveNextAsync().AsTask();
+            var pending = events.MoveNextAsync().AsTask();
             ComputeSession? handle = null;
             try
             {
                 if (filter.IsSingleSession)
-                    handle = await runtime.Runtime.AttachSessionAsync(reference, ct).ConfigureAwait(false);
+                    handle = await runtime.AttachAsync(reference, ct).ConfigureAwait(false);
                 await runtime.EventsConnected.WaitAsync(ct).ConfigureAwait(false);
                 context.Info($"∙ Listening for events of {reference} (Ctrl+C to stop).");
-                for (var next = first; await next.ConfigureAwait(false); next = events.MoveNextAsync().AsTask())
+                while (await pending.ConfigureAwait(false))
                 {
                     var e = events.Current;
+                    pending = events.MoveNextAsync().AsTask();
                     if (filter.IsSingleSession && e.SessionId != reference && e.SessionName != reference)
                         continue;
                     if (scopeName == "session" && !e.Name.StartsWith("session_", StringComparison.Ordinal)
@@ -63,6 +64,9 @@ internal static class EventsCommand
             finally
             {
                 await stop.CancelAsync().ConfigureAwait(false);
+                // An async iterator cannot be disposed while a MoveNextAsync is in flight: let it end first.
+                await pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
                 if (handle is not null)
                     await handle.DisposeAsync().ConfigureAwait(false);
             }

@@ -15,7 +15,7 @@ internal static class LsCommand
         var command = new Command("ls", "List files in a directory of a compute session.") { session, path };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var handle = await context.Runtime.Runtime.AttachSessionAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
             var entries = await handle.ListFilesAsync(parseResult.GetValue(path) ?? ".", ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {

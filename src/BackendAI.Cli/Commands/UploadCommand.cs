@@ -26,7 +26,7 @@ internal static class UploadCommand
                     throw new CliUsageException($"The file \"{file}\" is outside the base directory \"{baseDir}\".");
                 uploads.Add(full);
             }
-            await using var handle = await context.Runtime.Runtime.AttachSessionAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
             await SessionTransfers.UploadAsync(context, handle, uploads, baseDir, showProgress: true, ct).ConfigureAwait(false);
             context.Info($"✓ Uploaded {uploads.Count} file(s).");
             return ExitCodes.Success;
