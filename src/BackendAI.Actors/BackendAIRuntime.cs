@@ -196,6 +196,9 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     {
         var cell = _cells.GetOrAdd(r.SessionId, id => new SessionStatusCell(id, r.Status, Settings.Session.StatusBufferSize));
         if (r.Status is { } s && cell.Current is null) cell.Set(s);
-        return new ComputeSession(this, r.SessionId, r.SessionName ?? r.SessionId, r.Session, cell, keepOnDispose);
+        return new ComputeSession(this, r.SessionId, r.SessionName ?? r.SessionId, r.Session, cell, keepOnDispose)
+        {
+            CreateResult = r.CreateResult,
+        };
     }
 }

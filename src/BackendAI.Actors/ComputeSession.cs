@@ -46,6 +46,12 @@ public sealed class ComputeSession : IAsyncDisposable
     /// <summary>This session's SSE events (hot: only events after subscription).</summary>
     public IObservable<SessionEvent> Events { get; }
 
+    /// <summary>
+    /// The server's answer to the create request (status, whether it was created or reused, service
+    /// ports); null for a session attached with <see cref="BackendAIRuntime.AttachSessionAsync"/>.
+    /// </summary>
+    public SessionCreateResult? CreateResult { get; internal init; }
+
     /// <summary>Keep the session on the server when this object is disposed.</summary>
     public bool KeepOnDispose { get; set; }
 

@@ -59,6 +59,13 @@ public static class CliApp
             Error = context.Error,
             EnableDefaultExceptionHandler = false,
         };
-        return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await context.DisposeRuntimeAsync().ConfigureAwait(false);
+        }
     }
 }

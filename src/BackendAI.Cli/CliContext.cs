@@ -12,6 +12,9 @@ namespace BackendAI.Cli;
 public sealed class CliContext
 {
     private readonly Func<string, bool, CancellationToken, ValueTask<string?>> _readInput;
+    private readonly object _runtimeGate = new();
+    private CliRuntime? _runtime;
+    private BackendAIClient? _client;
 
     /// <summary>Creates a context.</summary>
     /// <param name="output">Standard output (command results, the code's stdout).</param>
@@ -85,23 +88,98 @@ public sealed class CliContext
         Func<string, bool, CancellationToken, ValueTask<string?>>? reader = null;
         if (!System.Console.IsInputRedirected)
             reader = ReadFromTerminalAsync;
-        return new CliContext(stdout, stderr, env, System.Console.In, terminal, null, reader);
+        return new CliContext(stdout, stderr, env, System.Console.In, terminal, null, reader) { ProcessExitsAfterCommand = true };
     }
 
     /// <summary>An environment variable, or null when unset or empty.</summary>
     public string? Get(string name) =>
         Environment.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v) ? v : null;
 
-    /// <summary>The client settings from the <c>BACKEND_*</c> (then <c>SORNA_*</c>) variables of this context.</summary>
-    public BackendAIClientOptions CreateClientOptions() =>
-        BackendAIClientOptions.FromEnvironment(new Dictionary<string, string?>(Environment, StringComparer.Ordinal));
+    /// <summary>True for the context of the <c>backend.ai</c> process itself, which exits when the command ends.</summary>
+    internal bool ProcessExitsAfterCommand { get; init; }
 
-    /// <summary>A validated client for the configured endpoint; dispose it when done.</summary>
+    /// <summary>The CLI's cache directory (<c>$HOME/.cache/backend.ai</c>): sweep logs, login cookies.</summary>
+    public string CacheDirectory => Path.Combine(HomeDirectory, ".cache", "backend.ai");
+
+    /// <summary>
+    /// The client settings from the <c>BACKEND_*</c> (then <c>SORNA_*</c>) variables of this context; for the
+    /// <c>session</c> endpoint type, with the login cookies saved by an earlier <c>login</c> (<see cref="CookieJar"/>).
+    /// </summary>
+    public BackendAIClientOptions CreateClientOptions()
+    {
+        var options = BackendAIClientOptions.FromEnvironment(new Dictionary<string, string?>(Environment, StringComparer.Ordinal));
+        if (options.EndpointType == EndpointType.Session)
+            options.Cookies = CookieJar.Load(CookieJar.PathOf(this));
+        return options;
+    }
+
+    /// <summary>A validated client for the configured endpoint, without a runtime; dispose it when done.</summary>
     public BackendAIClient CreateClient()
     {
         var options = CreateClientOptions();
         options.Validate();
         return new BackendAIClient(options);
+    }
+
+    /// <summary>
+    /// The process's one actor runtime, started on first use from <see cref="CreateClientOptions"/> (validated)
+    /// and stopped by <see cref="DisposeRuntimeAsync"/> when the command ends.
+    /// </summary>
+    internal CliRuntime Runtime
+    {
+        get
+        {
+            lock (_runtimeGate)
+            {
+                if (_runtime is null)
+                {
+                    var options = CreateClientOptions();
+                    options.Validate();
+                    _runtime = CliRuntime.Create(options);
+                }
+                return _runtime;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The wire client for calls the runtime adds nothing to (listings, vfolders, admin, logs, app proxies):
+    /// the runtime's client when this process started the runtime, else one plain client created on first
+    /// use, so that those commands do not pay for an actor system (about 1 s per process, docs/cli.md).
+    /// Not to be disposed by callers.
+    /// </summary>
+    public BackendAIClient Client
+    {
+        get
+        {
+            lock (_runtimeGate)
+            {
+                if (_runtime is not null)
+                    return _runtime.Client;
+                return _client ??= CreateClient();
+            }
+        }
+    }
+
+    /// <summary>Stops the runtime and disposes the plain client, if started (the next use starts new ones).</summary>
+    public async ValueTask DisposeRuntimeAsync()
+    {
+        CliRuntime? runtime;
+        BackendAIClient? client;
+        lock (_runtimeGate)
+        {
+            runtime = _runtime;
+            client = _client;
+            _runtime = null;
+            _client = null;
+        }
+        // A CLI process that exits right after the command skips the actor system's coordinated shutdown
+        // (about 0.3 s): the commands have awaited everything they started, and sessions are never
+        // destroyed on dispose. In-process hosts (tests) stop the runtime.
+        if (runtime is not null && !ProcessExitsAfterCommand)
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        if (client is not null)
+            await client.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Resolves a path given on the command line against <see cref="WorkingDirectory"/>.</summary>

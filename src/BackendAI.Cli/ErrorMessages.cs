@@ -13,6 +13,7 @@ public static class ErrorMessages
         var text = error switch
         {
             CliUsageException e => e.Message,
+            Commands.NamedFailureException e => e.Message,
             BackendApiException e => Describe(e),
             BackendClientException e => e.Setting is null ? $"Configuration error: {e.Message}" : $"Configuration error ({e.Setting}): {e.Message}",
             BackendConnectionException e => $"Cannot reach the server: {e.Message}",
@@ -34,6 +35,7 @@ public static class ErrorMessages
     public static int ExitCodeOf(Exception error) => error switch
     {
         CliUsageException => ExitCodes.Usage,
+        Commands.NamedFailureException { InnerException: { } inner } => ExitCodeOf(inner),
         BackendClientException => ExitCodes.Usage,
         BackendConnectionException or HttpRequestException => ExitCodes.Unavailable,
         OperationCanceledException => ExitCodes.Interrupted,

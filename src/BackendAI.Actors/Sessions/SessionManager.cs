@@ -17,7 +17,9 @@ public sealed record AttachSession(string SessionId);
 /// <param name="SessionName">The name, when known.</param>
 /// <param name="Session">The session actor.</param>
 /// <param name="Status">The status the server reported (null when not known yet).</param>
-public sealed record SessionRegistered(string SessionId, string? SessionName, IActorRef Session, SessionStatus? Status) : ISessionMessage;
+/// <param name="CreateResult">The server's create response (null for an attached session).</param>
+public sealed record SessionRegistered(string SessionId, string? SessionName, IActorRef Session, SessionStatus? Status,
+    SessionCreateResult? CreateResult = null) : ISessionMessage;
 
 /// <summary>The event stream (re)connected: every session reconciles, since the server replays nothing.</summary>
 public sealed record EventStreamReconnected(int Attempt);
@@ -54,7 +56,7 @@ internal sealed class SessionManager : ReceiveActor
             var status = ParseCreateStatus(c.Result.Status);
             var actor = Register(c.Result.SessionId, c.Result.SessionName, c.MaxWait);
             if (status is { } s) actor.Tell(new SessionStatusObserved(c.Result.SessionId, s, "create"));
-            c.ReplyTo.Tell(new SessionRegistered(c.Result.SessionId, c.Result.SessionName, actor, status));
+            c.ReplyTo.Tell(new SessionRegistered(c.Result.SessionId, c.Result.SessionName, actor, status, c.Result));
         });
         Receive<AttachSession>(cmd =>
         {

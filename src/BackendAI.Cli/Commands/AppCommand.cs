@@ -39,7 +39,7 @@ internal static class AppCommand
             var environment = KeyValueOptions.ParseEnvironment(parseResult.GetValue(envs)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
             var servicePort = parseResult.GetValue(port);
 
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var apps = await client.Streams.GetAppsAsync(sessionRef, ct).ConfigureAwait(false);
             var info = apps.FirstOrDefault(a => string.Equals(a.Name, app, StringComparison.Ordinal))
                 ?? throw new CliUsageException($"The app \"{app}\" is not supported by the session.");

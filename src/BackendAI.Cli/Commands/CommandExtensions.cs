@@ -54,4 +54,23 @@ internal static class CommandExtensions
 
     /// <summary>A node for a string that may be null.</summary>
     public static JsonNode? Node(string? value) => value is null ? null : JsonValue.Create(value);
+
+    /// <summary>
+    /// Follows an existing session through the runtime; a failure (e.g. the server's 404) names the session
+    /// in its one line. The handle keeps the session when disposed.
+    /// </summary>
+    public static async Task<BackendAI.Actors.ComputeSession> AttachAsync(this CliRuntime runtime, string reference, CancellationToken ct)
+    {
+        try
+        {
+            return await runtime.Runtime.AttachSessionAsync(reference, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new NamedFailureException($"Session {reference}", e);
+        }
+    }
 }
+
+/// <summary>A failure about a named thing: its one line is "<c>name: reason</c>", its exit code the cause's.</summary>
+internal sealed class NamedFailureException(string name, Exception inner) : Exception($"{name}: {ErrorMessages.OneLine(inner)}", inner);

@@ -16,8 +16,9 @@ internal static class DownloadCommand
         {
             var destination = context.ResolvePath(parseResult.GetValue(dest)!);
             Directory.CreateDirectory(destination);
-            await using var client = context.CreateClient();
-            var written = await client.Sessions.DownloadAsync(parseResult.GetValue(session)!, parseResult.GetValue(files)!, destination, ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            var written = await TransferProgressView.RunAsync(context, "Downloading", show: !parseResult.IsJson(),
+                progress => handle.DownloadAsync(parseResult.GetValue(files)!, destination, progress, ct), ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
                 context.WriteJson(new JsonObject

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using BackendAI.Actors;
 using BackendAI.Client;
 using BackendAI.Client.Errors;
 using Spectre.Console;
@@ -27,36 +28,81 @@ internal static class EventsCommand
                 ? new SessionEventFilter(SessionId: reference, OwnerAccessKey: parseResult.GetValue(owner), Scope: parseResult.GetValue(scope)!)
                 : new SessionEventFilter(SessionName: reference, OwnerAccessKey: parseResult.GetValue(owner), Scope: parseResult.GetValue(scope)!);
             var json = parseResult.IsJson();
-            await using var client = context.CreateClient();
+            if (parseResult.GetValue(owner) is not null)
+                return await FollowOtherOwnerAsync(context, filter, reference, json, ct).ConfigureAwait(false);
 
-            // The first connection is opened here so that errors surface at once and "Listening" means listening.
-            await using (var reader = await client.Events.OpenSessionEventsAsync(filter, ct).ConfigureAwait(false))
+            // The runtime's one event stream (every session of the access key), filtered here. It is hot, so
+            // "Listening" is printed once it is connected, the subscription is attached, and the session
+            // (unless *) is known to exist (the attach fails with the server's 404 otherwise).
+            var runtime = context.Runtime;
+            var scopeName = parseResult.GetValue(scope)!;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            await using var events = runtime.Runtime.EventsAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+            var pending = events.MoveNextAsync().AsTask();
+            ComputeSession? handle = null;
+            try
             {
+                if (filter.IsSingleSession)
+                    handle = await runtime.AttachAsync(reference, ct).ConfigureAwait(false);
+                await runtime.EventsConnected.WaitAsync(ct).ConfigureAwait(false);
                 context.Info($"∙ Listening for events of {reference} (Ctrl+C to stop).");
-                while (await reader.ReadAsync(ct).ConfigureAwait(false) is { } message)
+                while (await pending.ConfigureAwait(false))
                 {
-                    if (message.Event == "server_close")
-                        return ExitCodes.Success;
-                    SessionEvent e;
-                    try
-                    {
-                        e = SessionEvent.Parse(message);
-                    }
-                    catch (BackendProtocolException)
-                    {
+                    var e = events.Current;
+                    pending = events.MoveNextAsync().AsTask();
+                    if (filter.IsSingleSession && e.SessionId != reference && e.SessionName != reference)
                         continue;
-                    }
+                    if (scopeName == "session" && !e.Name.StartsWith("session_", StringComparison.Ordinal)
+                        || scopeName == "kernel" && !e.Name.StartsWith("kernel_", StringComparison.Ordinal))
+                        continue;
                     Print(context, e, json);
                     if (filter.IsSingleSession && e.IsTerminal)
                         return ExitCodes.Success;
                 }
+                return ExitCodes.Success;
             }
-            // The connection dropped: go on with the reconnecting stream (it ends on the terminal event).
-            await foreach (var e in client.Events.SessionEventsAsync(filter, ct).ConfigureAwait(false))
-                Print(context, e, json);
-            return ExitCodes.Success;
+            finally
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                // An async iterator cannot be disposed while a MoveNextAsync is in flight: let it end first.
+                await pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+                if (handle is not null)
+                    await handle.DisposeAsync().ConfigureAwait(false);
+            }
         });
         return command;
+    }
+
+    // The runtime follows its own access key's events; another owner's (admins) are read with the wire client.
+    private static async Task<int> FollowOtherOwnerAsync(CliContext context, SessionEventFilter filter, string reference, bool json, CancellationToken ct)
+    {
+        var client = context.Client;
+        await using (var reader = await client.Events.OpenSessionEventsAsync(filter, ct).ConfigureAwait(false))
+        {
+            context.Info($"∙ Listening for events of {reference} (Ctrl+C to stop).");
+            while (await reader.ReadAsync(ct).ConfigureAwait(false) is { } message)
+            {
+                if (message.Event == "server_close")
+                    return ExitCodes.Success;
+                SessionEvent e;
+                try
+                {
+                    e = SessionEvent.Parse(message);
+                }
+                catch (BackendProtocolException)
+                {
+                    continue;
+                }
+                Print(context, e, json);
+                if (filter.IsSingleSession && e.IsTerminal)
+                    return ExitCodes.Success;
+            }
+        }
+        // The connection dropped: go on with the reconnecting stream (it ends on the terminal event).
+        await foreach (var e in client.Events.SessionEventsAsync(filter, ct).ConfigureAwait(false))
+            Print(context, e, json);
+        return ExitCodes.Success;
     }
 
     private static void Print(CliContext context, SessionEvent e, bool json)

@@ -4,7 +4,10 @@ using BackendAI.Cli.Parsing;
 
 namespace BackendAI.Cli.Commands;
 
-/// <summary><c>backend.ai logout</c>: signs out of a webserver endpoint.</summary>
+/// <summary>
+/// <c>backend.ai logout</c>: signs out of a webserver endpoint and deletes the saved login cookie
+/// (<see cref="CookieJar"/>), also when the server call fails, so the next command is logged out.
+/// </summary>
 internal static class LogoutCommand
 {
     public static Command Create(CliContext context)
@@ -16,8 +19,15 @@ internal static class LogoutCommand
             if (options.EndpointType != EndpointType.Session)
                 throw new CliUsageException("You can use the logout command only with BACKEND_ENDPOINT_TYPE=session.");
             options.Validate();
-            await using var client = new BackendAIClient(options);
-            await client.Auth.LogoutAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await using var client = new BackendAIClient(options);
+                await client.Auth.LogoutAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                CookieJar.Delete(CookieJar.PathOf(context));
+            }
             context.Info("Logout done.");
             return ExitCodes.Success;
         });

@@ -13,8 +13,8 @@ internal static class LogsCommand
         var command = new Command("logs", "Show the full console log of a compute session.") { session, owner };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
-            var logs = await client.Sessions.GetLogsAsync(parseResult.GetValue(session)!, parseResult.GetValue(owner), ct).ConfigureAwait(false);
+            // The runtime's session handle has no log call: the runtime's wire client reads it.
+            var logs = await context.Client.Sessions.GetLogsAsync(parseResult.GetValue(session)!, parseResult.GetValue(owner), ct).ConfigureAwait(false);
             if (parseResult.IsJson())
                 context.WriteJson(new JsonObject { ["logs"] = logs });
             else

@@ -15,8 +15,8 @@ internal static class LsCommand
         var command = new Command("ls", "List files in a directory of a compute session.") { session, path };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
-            var entries = await client.Sessions.ListFilesAsync(parseResult.GetValue(session)!, parseResult.GetValue(path) ?? ".", ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            var entries = await handle.ListFilesAsync(parseResult.GetValue(path) ?? ".", ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
                 context.WriteJson(new JsonArray(entries.Select(e => (JsonNode?)new JsonObject

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace BackendAI.Cli.Commands;
@@ -17,20 +18,30 @@ internal static class RmCommand
         command.Aliases.Add("kill");
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var runtime = context.Runtime;
             var failures = 0;
             var json = new JsonArray();
             foreach (var session in parseResult.GetValue(sessions)!)
             {
                 try
                 {
-                    var result = await client.Sessions.DestroyAsync(session, parseResult.GetValue(forced), parseResult.GetValue(owner), ct).ConfigureAwait(false);
-                    json.Add(new JsonObject { ["session"] = session, ["destroyed"] = true, ["stats"] = JsonNode.Parse(result.Stats.GetRawText()) });
+                    // The runtime's destroy does not return statistics nor act for another owner: those go to the wire client.
+                    JsonElement? result = null;
+                    if (parseResult.GetValue(stats) || parseResult.GetValue(owner) is not null || parseResult.IsJson())
+                    {
+                        result = (await runtime.Client.Sessions.DestroyAsync(session, parseResult.GetValue(forced), parseResult.GetValue(owner), ct).ConfigureAwait(false)).Stats;
+                    }
+                    else
+                    {
+                        await using var handle = await runtime.Runtime.AttachSessionAsync(session, ct).ConfigureAwait(false);
+                        await handle.DestroyAsync(parseResult.GetValue(forced), ct).ConfigureAwait(false);
+                    }
+                    json.Add(new JsonObject { ["session"] = session, ["destroyed"] = true, ["stats"] = result is { } r ? JsonNode.Parse(r.GetRawText()) : null });
                     if (!parseResult.IsJson())
                     {
                         context.Info($"✓ Session {session} is being terminated.");
-                        if (parseResult.GetValue(stats))
-                            context.Out.WriteLine(result.Stats.GetRawText());
+                        if (parseResult.GetValue(stats) && result is { } s)
+                            StatsView.Write(context.Console, s, $"Statistics of {session}");
                     }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

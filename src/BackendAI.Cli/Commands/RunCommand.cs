@@ -1,5 +1,10 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using BackendAI.Actors;
 using BackendAI.Cli.Parsing;
 using BackendAI.Cli.Sweep;
 using BackendAI.Client;
@@ -157,11 +162,11 @@ internal sealed class RunCommand
             context.Info($"∙ Check out the stdout/stderr logs stored in {plan.LogDirectory}");
         }
 
-        await using var client = context.CreateClient();
+        var runtime = context.Runtime;
         var outputLock = new object();
         var results = await SweepRunner.RunAsync(
             cases, isMulti ? maxParallel : 1,
-            (c, token) => RunCaseAsync(context, client, plan, c, outputLock, token),
+            (c, token) => RunCaseAsync(context, runtime, plan, c, outputLock, token),
             c => NameOf(c, isMulti, prefix),
             ct).ConfigureAwait(false);
 
@@ -207,7 +212,7 @@ internal sealed class RunCommand
 
     private static string NameOf(SweepCase c, bool isMulti, string prefix) => isMulti ? $"{prefix}-{c.Index}" : prefix;
 
-    private static async Task<CaseResult> RunCaseAsync(CliContext context, BackendAIClient client, Plan plan, SweepCase c, object outputLock, CancellationToken ct)
+    private static async Task<CaseResult> RunCaseAsync(CliContext context, CliRuntime runtime, Plan plan, SweepCase c, object outputLock, CancellationToken ct)
     {
         var request = plan.Request(c);
         var name = request.Name!;
@@ -220,7 +225,8 @@ internal sealed class RunCommand
                 context.Info(line);
         }
 
-        var created = await client.Sessions.CreateAsync(request, ct).ConfigureAwait(false);
+        await using var session = await runtime.Runtime.StartSessionAsync(request.Image, SessionStarts.ToStartOptions(request), ct).ConfigureAwait(false);
+        var created = SessionStarts.CreateResultOf(session);
         switch (created.Status.ToUpperInvariant())
         {
             case "RUNNING":
@@ -262,22 +268,35 @@ internal sealed class RunCommand
         }
         try
         {
-            ExecuteRequest first;
+            string code;
+            ExecuteOptions options;
             if (plan.Files.Count > 0)
             {
                 Info($"∙ {label} Uploading {plan.Files.Count} source file(s)...");
-                var uploads = plan.Files.Select(f => UploadFile.FromPath(f, Path.GetRelativePath(plan.BaseDirectory, f).Replace('\\', '/'))).ToList();
-                await client.Sessions.UploadAsync(name, uploads, ct).ConfigureAwait(false);
+                await SessionTransfers.UploadAsync(context, session, plan.Files, plan.BaseDirectory, showProgress: !plan.IsMulti && !plan.Quiet, ct).ConfigureAwait(false);
                 Info($"✓ {label} Uploading done.");
-                first = new ExecuteRequest(ExecuteMode.Batch, "", null, new BatchOptions(c.Clean, c.Build, c.Exec));
+                code = "";
+                options = new ExecuteOptions { Mode = ExecuteMode.Batch, Batch = new BatchOptions(c.Clean, c.Build, c.Exec) };
             }
             else
             {
-                first = new ExecuteRequest(ExecuteMode.Query, plan.Code!, null);
+                code = plan.Code!;
+                options = new ExecuteOptions { Mode = ExecuteMode.Query };
             }
-            var exitCode = await ExecuteLoopAsync(context, client, name, first, stdout, stderr, Info, label, plan.IsMulti, ct).ConfigureAwait(false);
-            if (exitCode is null)
+            options.InputProvider = async (prompt, token) =>
+            {
+                var text = plan.IsMulti ? $"{label} input{(prompt.IsPassword ? " (password)" : "")}: " : prompt.IsPassword ? "Password: " : "";
+                return await context.ReadInputAsync(text, prompt.IsPassword, token).ConfigureAwait(false)
+                    ?? throw new CliUsageException("The code waits for input but standard input is closed.");
+            };
+            var outcome = await StreamRunAsync(runtime, session, code, options, stdout, stderr, ct).ConfigureAwait(false);
+            if (outcome.Status == "exec-timeout")
+            {
+                Info($"✗ {label} Execution timed out.");
                 return new CaseResult(c.Index, name, CaseStatus.Failed, null, "The execution timed out.");
+            }
+            var exitCode = outcome.ExitCode ?? 0;
+            Info($"✓ {label} Execution finished. (exit code = {exitCode})");
             return new CaseResult(c.Index, name, exitCode == 0 ? CaseStatus.Succeeded : CaseStatus.Failed, exitCode);
         }
         finally
@@ -289,87 +308,65 @@ internal sealed class RunCommand
             if (stdoutLog is not null) await stdoutLog.DisposeAsync().ConfigureAwait(false);
             if (stderrLog is not null) await stderrLog.DisposeAsync().ConfigureAwait(false);
             if (plan.Rm)
-                await DestroyAsync(context, client, name, plan, label, Info).ConfigureAwait(false);
+                await DestroyAsync(context, runtime, session, plan, label, Info).ConfigureAwait(false);
         }
     }
 
-    private static async Task<int?> ExecuteLoopAsync(
-        CliContext context, BackendAIClient client, string name, ExecuteRequest request,
-        TextWriter stdout, TextWriter stderr, Action<string> info, string label, bool isMulti, CancellationToken ct)
+    /// <summary>
+    /// Runs the code through the session's run source (one execute call per pull, input answered by the
+    /// provider) and writes each console record as it arrives; a slow console slows the run's
+    /// <c>continue</c> calls. Cancelling stops the run.
+    /// </summary>
+    private static async Task<ExecutionOutcome> StreamRunAsync(CliRuntime runtime, ComputeSession session, string code, ExecuteOptions options,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        while (true)
+        var ((outcome, killSwitch), records) = session.ExecuteSource(code, options)
+            .ViaMaterialized(KillSwitches.Single<ConsoleRecord>(), Keep.Both)
+            .ToMaterialized(ChannelSink.AsReader<ConsoleRecord>(64, singleReader: true, BoundedChannelFullMode.Wait), Keep.Both)
+            .Run(runtime.Materializer);
+        using var registration = ct.Register(static ks => ((UniqueKillSwitch)ks!).Shutdown(), killSwitch);
+        try
         {
-            var result = await client.Sessions.ExecuteAsync(name, request, ct).ConfigureAwait(false);
-            foreach (var record in result.Console)
-                await SessionOutput.WriteRecordAsync(record, stdout, stderr).ConfigureAwait(false);
-            await stdout.FlushAsync(ct).ConfigureAwait(false);
-            await stderr.FlushAsync(ct).ConfigureAwait(false);
-            switch (result.Status)
+            await foreach (var record in records.ReadAllAsync(ct).ConfigureAwait(false))
             {
-                case "clean-finished":
-                    info($"✓ {label} Clean finished. (exit code = {result.ExitCode})");
-                    request = new ExecuteRequest(ExecuteMode.Continue, "", result.RunId);
-                    break;
-                case "build-finished":
-                    info($"✓ {label} Build finished. (exit code = {result.ExitCode})");
-                    request = new ExecuteRequest(ExecuteMode.Continue, "", result.RunId);
-                    break;
-                case "finished":
-                    info($"✓ {label} Execution finished. (exit code = {result.ExitCode})");
-                    return result.ExitCode ?? 0;
-                case "exec-timeout":
-                    info($"✗ {label} Execution timed out.");
-                    return null;
-                case "waiting-input":
-                    var prompt = isMulti ? $"{label} input{(result.IsPassword ? " (password)" : "")}: " : result.IsPassword ? "Password: " : "";
-                    var answer = await context.ReadInputAsync(prompt, result.IsPassword, ct).ConfigureAwait(false)
-                        ?? throw new CliUsageException("The code waits for input but standard input is closed.");
-                    request = new ExecuteRequest(ExecuteMode.Input, answer, result.RunId);
-                    break;
-                default: // continued
-                    request = new ExecuteRequest(ExecuteMode.Continue, "", result.RunId);
-                    break;
+                await SessionOutput.WriteRecordAsync(record, stdout, stderr).ConfigureAwait(false);
+                if (records.Count == 0)
+                {
+                    await stdout.FlushAsync(ct).ConfigureAwait(false);
+                    await stderr.FlushAsync(ct).ConfigureAwait(false);
+                }
             }
         }
+        finally
+        {
+            killSwitch.Shutdown();
+        }
+        ct.ThrowIfCancellationRequested();
+        return await outcome.ConfigureAwait(false);
     }
 
-    private static async Task DestroyAsync(CliContext context, BackendAIClient client, string name, Plan plan, string label, Action<string> info)
+    private static async Task DestroyAsync(CliContext context, CliRuntime runtime, ComputeSession session, Plan plan, string label, Action<string> info)
     {
         // Cleanup runs even when the run was cancelled, bounded by its own timeout.
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
-            var result = await client.Sessions.DestroyAsync(name, false, null, cts.Token).ConfigureAwait(false);
-            if (plan.IsMulti)
-                await WaitGoneAsync(client, name, cts.Token).ConfigureAwait(false);
-            info($"✓ {label} Cleaned up the session.");
+            // The runtime's destroy does not return the final statistics; --stats asks the wire client for them.
+            JsonElement? stats = null;
             if (plan.Stats)
-                info($"{label} Statistics: {result.Stats.GetRawText()}");
+                stats = (await runtime.Client.Sessions.DestroyAsync(session.Id, false, null, cts.Token).ConfigureAwait(false)).Stats;
+            else
+                await session.DestroyAsync(false, cts.Token).ConfigureAwait(false);
+            // In a sweep, a case's slot is freed only once its session is gone, so --max-parallel bounds live sessions.
+            if (plan.IsMulti)
+                await session.WaitForStatusAsync(SessionStatuses.IsTerminal, cts.Token).ConfigureAwait(false);
+            info($"✓ {label} Cleaned up the session.");
+            if (stats is { } s)
+                StatsView.Write(context, s, plan.IsMulti ? $"{label} Statistics" : "Statistics");
         }
         catch (Exception e) when (e is BackendException or OperationCanceledException or HttpRequestException)
         {
-            context.Info($"✗ {label} Could not destroy session {name}: {ErrorMessages.OneLine(e)}");
-        }
-    }
-
-    // In a sweep, a case's slot is freed only once its session is gone, so --max-parallel bounds live sessions.
-    private static async Task WaitGoneAsync(BackendAIClient client, string name, CancellationToken ct)
-    {
-        var delay = TimeSpan.FromMilliseconds(20);
-        while (true)
-        {
-            try
-            {
-                var info = await client.Sessions.GetInfoAsync(name, null, ct).ConfigureAwait(false);
-                if (SessionStatuses.IsTerminal(info.Status))
-                    return;
-            }
-            catch (BackendApiException e) when (e.Status == 404)
-            {
-                return;
-            }
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 500));
+            context.Info($"✗ {label} Could not destroy session {session.Name}: {ErrorMessages.OneLine(e)}");
         }
     }
 }

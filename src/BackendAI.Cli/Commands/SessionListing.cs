@@ -63,7 +63,7 @@ internal sealed class SessionListing
             throw new CliUsageException("--limit must be a positive integer.");
         var fields = Fields(parseResult);
 
-        await using var client = context.CreateClient();
+        var client = context.Client;
         var accessKey = _admin ? parseResult.GetValue(_accessKey) : client.Options.AccessKey;
         if (!_admin && string.IsNullOrEmpty(accessKey))
             accessKey = null;

@@ -81,8 +81,8 @@ internal static class StartCommand
                 Domain = parseResult.GetValue(domain),
                 Group = parseResult.GetValue(group),
             };
-            await using var client = context.CreateClient();
-            var result = await client.Sessions.CreateAsync(request, ct).ConfigureAwait(false);
+            await using var session = await context.Runtime.Runtime.StartSessionAsync(request.Image, SessionStarts.ToStartOptions(request), ct).ConfigureAwait(false);
+            var result = SessionStarts.CreateResultOf(session);
             if (parseResult.IsJson())
             {
                 context.WriteJson(new JsonObject

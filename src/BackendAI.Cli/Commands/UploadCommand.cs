@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BackendAI.Cli.Parsing;
-using BackendAI.Client;
 
 namespace BackendAI.Cli.Commands;
 
@@ -16,7 +15,7 @@ internal static class UploadCommand
         command.SetCliAction(context, async (parseResult, ct) =>
         {
             var baseDir = context.ResolvePath(parseResult.GetValue(basedir) ?? ".");
-            var uploads = new List<UploadFile>();
+            var uploads = new List<string>();
             foreach (var file in parseResult.GetValue(files)!)
             {
                 var full = context.ResolvePath(file);
@@ -25,10 +24,10 @@ internal static class UploadCommand
                 var relative = Path.GetRelativePath(baseDir, full);
                 if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
                     throw new CliUsageException($"The file \"{file}\" is outside the base directory \"{baseDir}\".");
-                uploads.Add(UploadFile.FromPath(full, relative.Replace('\\', '/')));
+                uploads.Add(full);
             }
-            await using var client = context.CreateClient();
-            await client.Sessions.UploadAsync(parseResult.GetValue(session)!, uploads, ct).ConfigureAwait(false);
+            await using var handle = await context.Runtime.AttachAsync(parseResult.GetValue(session)!, ct).ConfigureAwait(false);
+            await SessionTransfers.UploadAsync(context, handle, uploads, baseDir, showProgress: true, ct).ConfigureAwait(false);
             context.Info($"✓ Uploaded {uploads.Count} file(s).");
             return ExitCodes.Success;
         });

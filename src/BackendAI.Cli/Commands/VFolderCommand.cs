@@ -37,7 +37,7 @@ internal static class VFolderCommand
         command.Aliases.Add("ls-folders");
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var folders = await client.VFolders.ListAsync(null, ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -64,7 +64,7 @@ internal static class VFolderCommand
         var command = new Command("list-hosts", "List the storage hosts you may create folders on.");
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var hosts = await client.VFolders.ListHostsAsync(ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -95,7 +95,7 @@ internal static class VFolderCommand
         var command = new Command("create", "Create a new virtual folder.") { name, host, group, usage, permission, quota, cloneable };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var result = await client.VFolders.CreateAsync(parseResult.GetValue(name)!, new VFolderCreateOptions
             {
                 Host = parseResult.GetValue(host),
@@ -121,7 +121,7 @@ internal static class VFolderCommand
         command.Aliases.Add("rm-folder");
         command.SetCliAction(context, async (_, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.DeleteAsync(_.GetValue(name)!, ct).ConfigureAwait(false);
             context.Info("✓ Deleted.");
             return ExitCodes.Success;
@@ -135,7 +135,7 @@ internal static class VFolderCommand
         var command = new Command("info", "Show the details of a virtual folder.") { name };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var info = await client.VFolders.GetInfoAsync(parseResult.GetValue(name)!, ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -165,8 +165,8 @@ internal static class VFolderCommand
                 if (!File.Exists(p) && !Directory.Exists(p))
                     throw new CliUsageException($"The file \"{p}\" does not exist.");
             }
-            await using var client = context.CreateClient();
-            var written = await WithProgressAsync(context, "Uploading", progress =>
+            var client = context.Client;
+            var written = await TransferProgressView.RunAsync(context, "Uploading", show: true, progress =>
                 client.VFolders.UploadAsync(parseResult.GetValue(name)!, paths, parseResult.GetValue(baseDir), progress, ct), ct).ConfigureAwait(false);
             if (parseResult.IsJson())
                 context.WriteJson(new JsonArray(written.Select(w => (JsonNode?)JsonValue.Create(w)).ToArray()));
@@ -187,9 +187,9 @@ internal static class VFolderCommand
         {
             var destination = context.ResolvePath(parseResult.GetValue(baseDir) ?? ".");
             Directory.CreateDirectory(destination);
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var written = new List<string>();
-            await WithProgressAsync(context, "Downloading", async progress =>
+            await TransferProgressView.RunAsync(context, "Downloading", show: true, async progress =>
             {
                 foreach (var f in parseResult.GetValue(files)!)
                     written.Add(await client.VFolders.DownloadAsync(parseResult.GetValue(name)!, f, destination, progress, ct).ConfigureAwait(false));
@@ -211,7 +211,7 @@ internal static class VFolderCommand
         var command = new Command("ls", "List files in a directory of a virtual folder.") { name, path };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             var entries = await client.VFolders.ListFilesAsync(parseResult.GetValue(name)!, parseResult.GetValue(path) ?? ".", ct).ConfigureAwait(false);
             if (parseResult.IsJson())
             {
@@ -239,7 +239,7 @@ internal static class VFolderCommand
         command.SetCliAction(context, async (parseResult, ct) =>
         {
             var p = parseResult.GetValue(parents);
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.MkdirAsync(parseResult.GetValue(name)!, parseResult.GetValue(path)!, p, p, ct).ConfigureAwait(false);
             context.Info("✓ Done.");
             return ExitCodes.Success;
@@ -255,7 +255,7 @@ internal static class VFolderCommand
         var command = new Command("rm", "Delete files in a virtual folder.") { name, paths, recursive };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            await using var client = context.CreateClient();
+            var client = context.Client;
             await client.VFolders.DeleteFilesAsync(parseResult.GetValue(name)!, parseResult.GetValue(paths)!, parseResult.GetValue(recursive), ct).ConfigureAwait(false);
             context.Info("✓ Done.");
             return ExitCodes.Success;
@@ -266,62 +266,22 @@ internal static class VFolderCommand
     private static Command Mv(CliContext context)
     {
         var name = NameArgument();
-        var source = new Argument<string>("SRC") { Description = "The file or directory to rename." };
-        var target = new Argument<string>("DST") { Description = "Its new path (in the same directory)." };
-        var command = new Command("mv", "Rename a file or directory inside a virtual folder.") { name, source, target };
+        var source = new Argument<string>("SRC") { Description = "The file or directory to move or rename." };
+        var target = new Argument<string>("DST") { Description = "Its new path inside the folder; ending with / moves it into that directory under its name." };
+        var command = new Command("mv", "Move or rename a file or directory inside a virtual folder.") { name, source, target };
         command.SetCliAction(context, async (parseResult, ct) =>
         {
-            var src = parseResult.GetValue(source)!.Trim('/');
-            var dst = parseResult.GetValue(target)!.Trim('/');
-            var srcDir = Path.GetDirectoryName(src)?.Replace('\\', '/') ?? "";
-            var dstDir = Path.GetDirectoryName(dst)?.Replace('\\', '/') ?? "";
-            if (srcDir != dstDir)
-                throw new CliUsageException("vfolder mv renames within one directory: SRC and DST must share their parent directory.");
-            await using var client = context.CreateClient();
-            await client.VFolders.RenameFileAsync(parseResult.GetValue(name)!, src, Path.GetFileName(dst), false, ct).ConfigureAwait(false);
-            context.Info("✓ Done.");
+            var (src, dst) = VFolderMove.Resolve(parseResult.GetValue(source)!, parseResult.GetValue(target)!);
+            var client = context.Client;
+            // Within one directory this is a rename (rename-file, which every manager has); across directories a move (move-file).
+            if (VFolderMove.IsRename(src, dst))
+                await client.VFolders.RenameFileAsync(parseResult.GetValue(name)!, src, VFolderMove.NameOf(dst), false, ct).ConfigureAwait(false);
+            else
+                await client.VFolders.MoveFileAsync(parseResult.GetValue(name)!, src, dst, ct).ConfigureAwait(false);
+            context.Info($"✓ Moved {src} to {dst}.");
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>
-    /// Runs a transfer; on a terminal, one Spectre progress loop renders the latest per-file progress
-    /// (the transfer's callbacks only record it, from whatever thread they run on).
-    /// </summary>
-    private static async Task<IReadOnlyList<string>> WithProgressAsync(
-        CliContext context, string verb, Func<IProgress<TransferProgress>, Task<IReadOnlyList<string>>> transfer, CancellationToken ct)
-    {
-        var latest = new ConcurrentDictionary<string, TransferProgress>(StringComparer.Ordinal);
-        var progress = new SynchronousProgress(p => latest[p.Name] = p);
-        if (!context.IsTerminal)
-            return await transfer(progress).ConfigureAwait(false);
-        IReadOnlyList<string> result = [];
-        await context.ErrorConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-            .StartAsync(async ctx =>
-            {
-                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
-                var work = transfer(progress);
-                while (true)
-                {
-                    foreach (var (name, p) in latest)
-                    {
-                        if (!tasks.TryGetValue(name, out var task))
-                            tasks[name] = task = ctx.AddTask(Markup.Escape($"{verb} {name}"), maxValue: Math.Max(1, p.TotalBytes ?? 1));
-                        if (p.TotalBytes is { } total)
-                            task.MaxValue = Math.Max(1, total);
-                        task.Value = p.BytesTransferred;
-                    }
-                    if (work.IsCompleted)
-                        break;
-                    await Task.WhenAny(work, Task.Delay(100, ct)).ConfigureAwait(false);
-                }
-                foreach (var task in tasks.Values)
-                    task.Value = task.MaxValue;
-                result = await work.ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        return result;
     }
 
     private static string Text(JsonElement e, string field)
@@ -334,10 +294,5 @@ internal static class VFolderCommand
             JsonValueKind.Null => "",
             _ => v.GetRawText(),
         };
-    }
-
-    private sealed class SynchronousProgress(Action<TransferProgress> report) : IProgress<TransferProgress>
-    {
-        public void Report(TransferProgress value) => report(value);
     }
 }

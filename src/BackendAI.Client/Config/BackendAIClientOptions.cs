@@ -87,6 +87,11 @@ public sealed class BackendAIClientOptions
     public Action<string>? AnnouncementHandler { get; set; }
     /// <summary>Shuffle <see cref="Endpoints"/> once when the client is created (client-py does). Default true.</summary>
     public bool ShuffleEndpoints { get; set; } = true;
+    /// <summary>
+    /// The cookie jar of the <c>session</c> endpoint type; <c>null</c> = a new in-memory one per client.
+    /// Pass one to share or persist a login (the CLI saves it between processes).
+    /// </summary>
+    public System.Net.CookieContainer? Cookies { get; set; }
 
     /// <summary>Reads <c>BACKEND_*</c> (falling back to <c>SORNA_*</c>) variables over the defaults.</summary>
     /// <param name="env">Variables to read; the process environment when null.</param>

@@ -84,7 +84,7 @@ internal sealed partial class ApiTransport : IAsyncDisposable
             _signer = new RequestSigner(options.AccessKey, options.SecretKey, SignatureHash.Get(options.HashType));
         _endpoints = [.. options.Endpoints];
         if (options.ShuffleEndpoints && _endpoints.Length > 1) Random.Shared.Shuffle(_endpoints);
-        Cookies = new CookieContainer();
+        Cookies = options.Cookies ?? new CookieContainer();
         _handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),

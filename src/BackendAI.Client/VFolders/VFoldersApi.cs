@@ -113,6 +113,13 @@ public class VFoldersApi
             Content = Wire.JsonBody(new JsonObject { ["target_path"] = targetPath, ["new_name"] = newName, ["is_dir"] = isDir }),
         }, cancellationToken);
 
+    /// <summary><c>POST /folders/{name}/move-file</c>: moves (or renames) a file or directory anywhere inside the folder.</summary>
+    public virtual Task MoveFileAsync(string name, string source, string destination, CancellationToken cancellationToken = default) =>
+        _t.SendNoContentAsync(new ApiRequest(HttpMethod.Post, F(name) + "/move-file")
+        {
+            Content = Wire.JsonBody(new JsonObject { ["src"] = source, ["dst"] = destination }),
+        }, cancellationToken);
+
     /// <summary><c>DELETE /folders/{name}/delete-files</c>.</summary>
     public virtual Task DeleteFilesAsync(string name, IReadOnlyList<string> files, bool recursive = false, CancellationToken cancellationToken = default) =>
         _t.SendNoContentAsync(new ApiRequest(HttpMethod.Delete, F(name) + "/delete-files")

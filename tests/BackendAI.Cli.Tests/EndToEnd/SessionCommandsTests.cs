@@ -146,6 +146,17 @@ public class SessionCommandsTests(CliServerFixture server) : IClassFixture<CliSe
         Assert.Equal("session_terminated", names[^1].GetProperty("event").GetString());
     }
 
+    [Fact]
+    public async Task Events_of_an_unknown_session_exits_1_naming_it()
+    {
+        var r = await server.RunAsync("events", "no-such-session-ev");
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("backend.ai: ", line, StringComparison.Ordinal);
+        Assert.Contains("no-such-session-ev", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Listening", r.Stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<CliResult> RetryUntilAsync(Func<Task<CliResult>> run, Func<CliResult, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
