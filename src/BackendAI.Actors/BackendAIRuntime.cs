@@ -32,6 +32,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     private readonly Lazy<Task<Source<SessionEvent, NotUsed>>> _events;
     private readonly ILogger _logger;
     private readonly BackendAIClient? _client;
+    private readonly EventStreamStateCell _streamStates = new();
     private int _disposed;
 
     /// <summary>
@@ -85,7 +86,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BackendAIRuntime>();
         Settings = BackendAISettings.Create(system.Settings.Config);
         Materializer = system.Materializer(namePrefix: "backendai");
-        _guardian = system.ActorOf(BackendAIGuardian.Props(api, Settings, filter, _cells),
+        _guardian = system.ActorOf(BackendAIGuardian.Props(api, Settings, filter, _cells, _streamStates),
             $"backendai-{Interlocked.Increment(ref s_instances)}");
         _refs = new(() => _guardian.Ask<RuntimeRefs>(GetRuntimeRefs.Instance, TimeSpan.FromSeconds(30)));
         _events = new(async () =>
@@ -94,6 +95,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
             return (await refs.Events.Ask<EventSourceAnswered>(new GetEventSource(), TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Events;
         });
         Events = StreamBridges.ToObservable(EventsAsync);
+        EventStreamStates = StreamBridges.ToObservable(_streamStates.ReadAllAsync);
     }
 
     /// <summary>The actor system the runtime lives in.</summary>
@@ -101,6 +103,17 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
 
     /// <summary>Every session event of the access key (hot: only events after subscription).</summary>
     public IObservable<SessionEvent> Events { get; }
+
+    /// <summary>
+    /// The state of the session event stream: each subscription starts with the current state, then sees every change
+    /// (<see cref="EventStreamStatus.Reconnecting"/> with attempt, delay and error, then <see cref="EventStreamStatus.Connected"/>
+    /// again, …) and completes after <see cref="EventStreamStatus.Stopped"/> when the runtime is disposed. A slow observer
+    /// loses intermediate states, never the latest.
+    /// </summary>
+    public IObservable<EventStreamState> EventStreamStates { get; }
+
+    /// <summary>The current state of the session event stream.</summary>
+    public EventStreamState EventStreamState => _streamStates.Current;
 
     internal BackendAISettings Settings { get; }
 
@@ -169,6 +182,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         {
             _logger.LogWarning("The runtime's actors did not stop within 10 seconds");
         }
+        _streamStates.Complete();
         if (_ownsSystem) await System.Terminate().ConfigureAwait(false);
         if (_client is not null) await _client.DisposeAsync().ConfigureAwait(false);
     }

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Util;
+using BackendAI.Actors.Diagnostics;
 using BackendAI.Actors.Hosting;
 using BackendAI.Actors.Internal;
 using BackendAI.Actors.Sessions;
@@ -30,13 +31,16 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     private readonly SessionEventFilter _filter;
     private readonly EventStreamSettings _settings;
     private readonly IActorRef _sessions;
+    private readonly EventStreamStateCell? _states;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private UniqueKillSwitch? _killSwitch;
     private Source<SessionEvent, NotUsed>? _hub;
     private int _connects;
 
-    public SessionEventStreamActor(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions)
+    public SessionEventStreamActor(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions,
+        EventStreamStateCell? states = null)
     {
+        _states = states;
         _api = api;
         _filter = filter;
         _settings = settings;
@@ -45,15 +49,20 @@ internal sealed class SessionEventStreamActor : ReceiveActor
         Receive<Connected>(_ =>
         {
             _connects++;
-            if (_connects > 1) _log.Info("Session event stream reconnected (connection {0})", _connects);
+            if (_connects > 1)
+            {
+                _log.Info("Session event stream reconnected (connection {0})", _connects);
+                ActorsTelemetry.Reconnected();
+            }
             var fact = new EventStreamReconnected(_connects);
             _sessions.Tell(fact);
             Context.System.EventStream.Publish(fact);
         });
     }
 
-    internal static Props Props(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions) =>
-        Akka.Actor.Props.Create(() => new SessionEventStreamActor(api, filter, settings, sessions)).WithDispatcher(settings.Dispatcher);
+    internal static Props Props(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings, IActorRef sessions,
+        EventStreamStateCell? states = null) =>
+        Akka.Actor.Props.Create(() => new SessionEventStreamActor(api, filter, settings, sessions, states)).WithDispatcher(settings.Dispatcher);
 
     /// <summary>How many connections were opened (for tests and diagnostics).</summary>
     internal int Connects => _connects;
@@ -63,7 +72,7 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     {
         var mat = Context.Materializer();
         var self = Self;
-        var (killSwitch, hub) = Connect(_api, _filter, _settings)
+        var (killSwitch, hub) = Connect(_api, _filter, _settings, _states)
             .ViaMaterialized(KillSwitches.Single<Item>(), Keep.Right)
             .ToMaterialized(BroadcastHub.Sink<Item>(bufferSize: 16), Keep.Both)
             .Run(mat);
@@ -72,7 +81,11 @@ internal sealed class SessionEventStreamActor : ReceiveActor
         // The dispatch consumer is always attached, so the hub never runs without a consumer.
         hub.RunForeach(item =>
         {
-            if (item.Event is { } e) _sessions.Tell(new SessionEventObserved(e.SessionId, e));
+            if (item.Event is { } e)
+            {
+                ActorsTelemetry.EventReceived(e);
+                _sessions.Tell(new SessionEventObserved(e.SessionId, e));
+            }
             else self.Tell(Connected.Instance);
         }, mat);
 
@@ -82,43 +95,107 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     /// <inheritdoc />
     protected override void PostStop() => _killSwitch?.Shutdown();
 
-    /// <summary>The reconnecting event source: a <c>null</c>-event item marks every (re)connect.</summary>
-    internal static Source<Item, NotUsed> Connect(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings)
-    {
-        var restart = RestartSettings.Create(settings.Reconnect.MinBackoff, settings.Reconnect.MaxBackoff, settings.Reconnect.RandomFactor);
-        return RestartSource.OnFailuresWithBackoff(() =>
-                    Source.UnfoldResourceAsync<Item, Connection>(
-                        async () => new Connection(await api.OpenSessionEventsAsync(filter, CancellationToken.None).ConfigureAwait(false)),
-                        c => c.ReadAsync(),
-                        c => c.CloseAsync()),
-                restart)
+    /// <summary>
+    /// The reconnecting event source: a <c>null</c>-event item marks every (re)connect. A connection that fails to open
+    /// or drops is reopened (and re-signed) after <c>reconnect</c> backoff with jitter, the delay growing with each
+    /// consecutive failure and reset by a connection that delivers events; <paramref name="states"/> sees every step.
+    /// </summary>
+    internal static Source<Item, NotUsed> Connect(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings,
+        EventStreamStateCell? states = null) =>
+        Source.UnfoldResourceAsync<Item, Connection>(
+                () => Task.FromResult(new Connection(api, filter, settings.Reconnect, states)),
+                c => c.ReadAsync(),
+                c => c.CloseAsync())
             .Buffer(settings.BufferSize, settings.Overflow);
-    }
 
     internal sealed record Item(SessionEvent? Event)
     {
         public static readonly Item Opened = new((SessionEvent?)null);
     }
 
-    internal sealed class Connection(ISessionEventConnection connection)
+    /// <summary>One logical stream over successive SSE connections (one read at a time, as the stage guarantees).</summary>
+    internal sealed class Connection(ISessionApi api, SessionEventFilter filter, BackoffSettings backoff, EventStreamStateCell? states)
     {
-        private bool _announced;
+        private readonly CancellationTokenSource _closed = new();
+        private ISessionEventConnection? _current;
+        private int _connects;
+        private int _failures;
+        private bool _delivered;
 
         public async Task<Option<Item>> ReadAsync()
         {
-            if (!_announced)
+            var ct = _closed.Token;
+            while (true)
             {
-                _announced = true;   // the connection is open: tell the sessions before the first event
-                return Option<Item>.Create(Item.Opened);
+                if (_current is null)
+                {
+                    try
+                    {
+                        _current = await api.OpenSessionEventsAsync(filter, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (!ct.IsCancellationRequested)
+                    {
+                        await BackoffAsync(ex, ct).ConfigureAwait(false);
+                        continue;
+                    }
+                    _connects++;
+                    _delivered = false;
+                    states?.Set(new EventStreamState(EventStreamStatus.Connected, _connects));
+                    return Option<Item>.Create(Item.Opened);   // the connection is open: tell the sessions before the first event
+                }
+                try
+                {
+                    var e = await _current.ReadAsync(ct).ConfigureAwait(false);
+                    if (e is null)
+                    {
+                        states?.Set(new EventStreamState(EventStreamStatus.Stopped));   // server_close: do not reconnect
+                        return Option<Item>.None;
+                    }
+                    if (!_delivered)
+                    {
+                        _delivered = true;
+                        _failures = 0;
+                    }
+                    return Option<Item>.Create(new Item(e));
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    var broken = _current;
+                    _current = null;
+                    await DisposeQuietlyAsync(broken).ConfigureAwait(false);
+                    await BackoffAsync(ex, ct).ConfigureAwait(false);
+                }
             }
-            var e = await connection.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            return e is null ? Option<Item>.None : Option<Item>.Create(new Item(e));
+        }
+
+        private async Task BackoffAsync(Exception error, CancellationToken ct)
+        {
+            var delay = backoff.Delay(_failures);
+            _failures++;
+            states?.Set(new EventStreamState(EventStreamStatus.Reconnecting, _failures, delay, error));
+            await Task.Delay(delay, ct).ConfigureAwait(false);
         }
 
         public async Task<Done> CloseAsync()
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await _closed.CancelAsync().ConfigureAwait(false);
+            var current = _current;
+            _current = null;
+            await DisposeQuietlyAsync(current).ConfigureAwait(false);
             return Done.Instance;
+        }
+
+        private static async Task DisposeQuietlyAsync(ISessionEventConnection? connection)
+        {
+            if (connection is null) return;
+            try
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or ObjectDisposedException)
+            {
+                // the connection is broken already
+            }
         }
     }
 
