@@ -120,24 +120,24 @@ public static class ActorsTelemetry
     }
 
     /// <summary>Counts the bytes of the downloaded files once the download succeeds (no work when nobody listens).</summary>
-    internal static Task<IReadOnlyList<string>> CountDownload(Task<IReadOnlyList<string>> download)
+    internal static Task<IReadOnlyList<string>> CountDownload(Task<IReadOnlyList<string>> download, string destinationDirectory)
     {
         if (!s_transferBytes.Enabled) return download;
-        return download.ContinueWith(static t =>
+        return download.ContinueWith(static (t, state) =>
         {
-            if (t.IsCompletedSuccessfully) AddBytes(t.Result, "download");
+            if (t.IsCompletedSuccessfully) AddBytes(t.Result, "download", (string)state!);
             return t;
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        }, destinationDirectory, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
     }
 
-    private static void AddBytes(IReadOnlyList<string> paths, string direction)
+    private static void AddBytes(IReadOnlyList<string> paths, string direction, string? baseDirectory = null)
     {
         long total = 0;
         foreach (var p in paths)
         {
             try
             {
-                var info = new FileInfo(p);
+                var info = new FileInfo(baseDirectory is null ? p : Path.Combine(baseDirectory, p));   // relative paths are under the destination
                 if (info.Exists) total += info.Length;
             }
             catch (IOException)

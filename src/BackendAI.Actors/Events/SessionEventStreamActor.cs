@@ -101,12 +101,19 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     /// consecutive failure and reset by a connection that delivers events; <paramref name="states"/> sees every step.
     /// </summary>
     internal static Source<Item, NotUsed> Connect(ISessionApi api, SessionEventFilter filter, EventStreamSettings settings,
-        EventStreamStateCell? states = null) =>
-        Source.UnfoldResourceAsync<Item, Connection>(
-                () => Task.FromResult(new Connection(api, filter, settings.Reconnect, states)),
-                c => c.ReadAsync(),
-                c => c.CloseAsync())
+        EventStreamStateCell? states = null)
+    {
+        // The connection reconnects by itself (so the states carry the real attempt, delay and error); the restart
+        // source around it only catches a failure escaping it, which then starts a fresh connection after a backoff.
+        var restart = RestartSettings.Create(settings.Reconnect.MinBackoff, settings.Reconnect.MaxBackoff, settings.Reconnect.RandomFactor);
+        return RestartSource.OnFailuresWithBackoff(() =>
+                    Source.UnfoldResourceAsync<Item, Connection>(
+                        () => Task.FromResult(new Connection(api, filter, settings.Reconnect, states)),
+                        c => c.ReadAsync(),
+                        c => c.CloseAsync()),
+                restart)
             .Buffer(settings.BufferSize, settings.Overflow);
+    }
 
     internal sealed record Item(SessionEvent? Event)
     {

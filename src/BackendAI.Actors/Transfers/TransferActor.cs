@@ -55,7 +55,7 @@ internal sealed class TransferActor : ReceiveActor
                         failure: ex => new TransferFinished(replyTo, new Status.Failure(SessionActor.Unwrap(ex))));
                 break;
             case DownloadFiles down:
-                Diagnostics.ActorsTelemetry.CountDownload(_api.DownloadAsync(down.SessionId, down.RemotePaths, down.DestinationDirectory, down.Progress, down.CancellationToken))
+                Diagnostics.ActorsTelemetry.CountDownload(_api.DownloadAsync(down.SessionId, down.RemotePaths, down.DestinationDirectory, down.Progress, down.CancellationToken), down.DestinationDirectory)
                     .PipeTo(Self, success: paths => new TransferFinished(replyTo, new FilesDownloaded(down.SessionId, paths)),
                         failure: ex => new TransferFinished(replyTo, new Status.Failure(SessionActor.Unwrap(ex))));
                 break;
