@@ -65,25 +65,34 @@ public static class SseThroughput
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         var buffer = new byte[64 * 1024];
-        ReadOnlySpan<byte> marker = "\ndata: "u8;
         var seen = 0L;
         var carry = 0;
         while (seen < count)
         {
             var n = await body.ReadAsync(buffer.AsMemory(carry));
             if (n == 0) throw new InvalidOperationException($"The stream ended after {seen} events.");
-            var span = buffer.AsSpan(0, carry + n);
-            var at = 0;
-            int i;
-            while ((i = span[at..].IndexOf(marker)) >= 0)
-            {
-                seen++;
-                at += i + marker.Length;
-            }
-            carry = Math.Min(marker.Length - 1, span.Length);   // a marker split across reads is found next time
-            span[^carry..].CopyTo(buffer);
+            seen += CountDataLines(buffer, carry + n, out carry);
         }
         return seen / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>Counts <c>\ndata: </c> in the first <paramref name="length"/> bytes and keeps the last few (a marker split
+    /// across reads) at the start of the buffer.</summary>
+    private static int CountDataLines(byte[] buffer, int length, out int carry)
+    {
+        ReadOnlySpan<byte> marker = "\ndata: "u8;
+        var span = buffer.AsSpan(0, length);
+        var seen = 0;
+        var at = 0;
+        int i;
+        while ((i = span[at..].IndexOf(marker)) >= 0)
+        {
+            seen++;
+            at += i + marker.Length;
+        }
+        carry = Math.Min(marker.Length - 1, length - at);
+        span[^carry..].CopyTo(buffer);
+        return seen;
     }
 
     private static async Task<double> ClientAsync(SignedHttp admin, BackendAIClientOptions options, int count)

@@ -105,13 +105,17 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     {
         // The connection reconnects by itself (so the states carry the real attempt, delay and error); the restart
         // source around it only catches a failure escaping it, which then starts a fresh connection after a backoff.
+        // Events already parsed and waiting in the reader's buffer are taken as one batch (one stage callback instead of
+        // one per event); a batch is at most a sixteenth of buffer-size, so the read-ahead stays about buffer-size events.
         var restart = RestartSettings.Create(settings.Reconnect.MinBackoff, settings.Reconnect.MaxBackoff, settings.Reconnect.RandomFactor);
+        var maxBatch = Math.Clamp(settings.BufferSize / 16, 1, 256);
         return RestartSource.OnFailuresWithBackoff(() =>
-                    Source.UnfoldResourceAsync<Item, Connection>(
-                        () => Task.FromResult(new Connection(api, filter, settings.Reconnect, states)),
-                        c => c.ReadAsync(),
+                    Source.UnfoldResourceAsync<IReadOnlyList<Item>, Connection>(
+                        () => Task.FromResult(new Connection(api, filter, settings.Reconnect, states, maxBatch)),
+                        c => c.ReadBatchAsync(),
                         c => c.CloseAsync()),
                 restart)
+            .SelectMany(batch => batch)
             .Buffer(settings.BufferSize, settings.Overflow);
     }
 
@@ -121,13 +125,42 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     }
 
     /// <summary>One logical stream over successive SSE connections (one read at a time, as the stage guarantees).</summary>
-    internal sealed class Connection(ISessionApi api, SessionEventFilter filter, BackoffSettings backoff, EventStreamStateCell? states)
+    internal sealed class Connection(ISessionApi api, SessionEventFilter filter, BackoffSettings backoff, EventStreamStateCell? states,
+        int maxBatch = 1)
     {
         private readonly CancellationTokenSource _closed = new();
         private ISessionEventConnection? _current;
+        private ValueTask<SessionEvent?>? _pending;   // a read started by the batching loop, not yet awaited
+        private bool _serverClosed;
         private int _connects;
         private int _failures;
         private bool _delivered;
+
+        /// <summary>The next event (or open marker), followed by every further event the connection has ready now.</summary>
+        public async Task<Option<IReadOnlyList<Item>>> ReadBatchAsync()
+        {
+            var first = await ReadAsync().ConfigureAwait(false);
+            if (!first.HasValue) return Option<IReadOnlyList<Item>>.None;
+            if (maxBatch <= 1 || first.Value.Event is null || _current is null) return Option<IReadOnlyList<Item>>.Create([first.Value]);
+            List<Item>? batch = null;
+            while ((batch?.Count ?? 1) < maxBatch)
+            {
+                var next = _current.ReadAsync(_closed.Token);
+                if (!next.IsCompletedSuccessfully)
+                {
+                    _pending = next;   // not ready (or failed): the next read awaits it
+                    break;
+                }
+                if (next.Result is not { } e)
+                {
+                    _serverClosed = true;
+                    break;
+                }
+                batch ??= [first.Value];
+                batch.Add(new Item(e));
+            }
+            return Option<IReadOnlyList<Item>>.Create(batch ?? [first.Value]);
+        }
 
         public async Task<Option<Item>> ReadAsync()
         {
@@ -152,7 +185,14 @@ internal sealed class SessionEventStreamActor : ReceiveActor
                 }
                 try
                 {
-                    var e = await _current.ReadAsync(ct).ConfigureAwait(false);
+                    SessionEvent? e;
+                    if (_serverClosed) e = null;
+                    else if (_pending is { } pending)
+                    {
+                        _pending = null;
+                        e = await pending.ConfigureAwait(false);
+                    }
+                    else e = await _current.ReadAsync(ct).ConfigureAwait(false);
                     if (e is null)
                     {
                         states?.Set(new EventStreamState(EventStreamStatus.Stopped));   // server_close: do not reconnect
@@ -169,6 +209,7 @@ internal sealed class SessionEventStreamActor : ReceiveActor
                 {
                     var broken = _current;
                     _current = null;
+                    _pending = null;
                     await DisposeQuietlyAsync(broken).ConfigureAwait(false);
                     await BackoffAsync(ex, ct).ConfigureAwait(false);
                 }
