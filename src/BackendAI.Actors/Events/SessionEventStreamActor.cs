@@ -32,6 +32,9 @@ internal sealed class SessionEventStreamActor : ReceiveActor
     private readonly EventStreamSettings _settings;
     private readonly IActorRef _sessions;
     private readonly EventStreamStateCell? _states;
+    /// <summary>Events the hub holds for its slowest consumer (a power of two); larger means fewer consumer wake-ups.</summary>
+    private const int HubBufferSize = 256;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private UniqueKillSwitch? _killSwitch;
     private Source<SessionEvent, NotUsed>? _hub;
@@ -74,7 +77,7 @@ internal sealed class SessionEventStreamActor : ReceiveActor
         var self = Self;
         var (killSwitch, hub) = Connect(_api, _filter, _settings, _states)
             .ViaMaterialized(KillSwitches.Single<Item>(), Keep.Right)
-            .ToMaterialized(BroadcastHub.Sink<Item>(bufferSize: 16), Keep.Both)
+            .ToMaterialized(BroadcastHub.Sink<Item>(bufferSize: HubBufferSize), Keep.Both)
             .Run(mat);
         _killSwitch = killSwitch;
 
