@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using BackendAI.Local.Hosting;
 using BackendAI.Testing;
 
 namespace BackendAI.Local.Tests.Events;
