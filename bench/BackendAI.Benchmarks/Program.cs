@@ -1,3 +1,6 @@
+using BackendAI.Benchmarks;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "sse-throughput") return await SseThroughput.RunAsync(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(SseThroughput).Assembly).Run(args);
+return 0;

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using BackendAI.Actors.Diagnostics;
+using BackendAI.Client.Diagnostics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -41,12 +43,13 @@ public static class WorkerHost
             .ConfigureResource(r => r.AddService("backendai-hosted-worker"))
             .WithTracing(t =>
             {
-                t.AddSource(WorkerTelemetry.Name, "System.Net.Http");
+                // The library's own spans (BackendAIClient.<Operation>, SessionActor.Reconcile) next to the worker's.
+                t.AddSource(WorkerTelemetry.Name, ClientTelemetry.ActivitySourceName, ActorsTelemetry.ActivitySourceName, "System.Net.Http");
                 if (console) t.AddConsoleExporter();
             })
             .WithMetrics(m =>
             {
-                m.AddMeter(WorkerTelemetry.Name);
+                m.AddMeter(WorkerTelemetry.Name, ClientTelemetry.MeterName, ActorsTelemetry.MeterName);
                 if (console) m.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000);
             });
         return builder;

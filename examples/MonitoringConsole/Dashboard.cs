@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BackendAI.Actors;
+using BackendAI.Actors.Events;
 using BackendAI.Client;
 using Spectre.Console;
 
@@ -81,28 +82,24 @@ public sealed class Dashboard(BackendAIRuntime runtime, DashboardModel model, Mo
     }
 
     /// <summary>
-    /// Session events over one signed SSE connection at a time: on a drop the model shows "reconnecting", the
-    /// connection is re-opened (re-signed) with backoff, and after it is up the listing loop reconciles at once
-    /// (the server replays nothing).
+    /// Session events from the runtime's own event stream (<see cref="BackendAIRuntime.EventsAsync"/>), and its connection
+    /// state from <see cref="BackendAIRuntime.EventStreamStates"/>: a drop shows "reconnecting" with the runtime's next
+    /// attempt and delay, and after every (re)connect the listing loop reconciles at once (the server replays nothing).
     /// </summary>
     private async Task EventsLoopAsync(CancellationToken ct)
     {
+        using var states = runtime.EventStreamStates.Subscribe(OnStreamState);
         var delay = options.ReconnectMinDelay;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await using var reader = await runtime.Client.Events.OpenSessionEventsAsync(new SessionEventFilter(), ct).ConfigureAwait(false);
-                model.StreamConnected();
-                RequestReconcile();
-                delay = options.ReconnectMinDelay;
-                while (await reader.ReadAsync(ct).ConfigureAwait(false) is { } message)
+                await foreach (var e in runtime.EventsAsync(ct).ConfigureAwait(false))
                 {
-                    if (message.Event == "server_close") break;
-                    if (message.Event == "message" && string.IsNullOrEmpty(message.Data)) continue;
-                    model.Apply(SessionEvent.Parse(message));
+                    model.Apply(e);
+                    delay = options.ReconnectMinDelay;
                 }
-                model.StreamDropped("event stream ended; reconnecting");
+                model.ReportError("the event stream ended (server_close)");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -110,17 +107,35 @@ public sealed class Dashboard(BackendAIRuntime runtime, DashboardModel model, Mo
             }
             catch (Exception ex)
             {
-                model.StreamDropped($"event stream: {ex.GetType().Name}: {ex.Message}");
+                model.ReportError($"event subscription: {ex.GetType().Name}: {ex.Message}");
             }
             try
             {
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+                await Task.Delay(delay, ct).ConfigureAwait(false);   // subscribe again (the runtime keeps its own connection)
             }
             catch (OperationCanceledException)
             {
                 return;
             }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
+        }
+    }
+
+    private void OnStreamState(EventStreamState state)
+    {
+        switch (state.Status)
+        {
+            case EventStreamStatus.Connected:
+                model.StreamConnected();
+                RequestReconcile();
+                break;
+            case EventStreamStatus.Reconnecting:
+                model.StreamDropped(
+                    $"event stream: {state.LastError?.GetType().Name}: {state.LastError?.Message}; attempt {state.Attempt} in {state.Delay?.TotalSeconds:0.0} s");
+                break;
+            case EventStreamStatus.Stopped:
+                model.ReportError("event stream stopped");
+                break;
         }
     }
 

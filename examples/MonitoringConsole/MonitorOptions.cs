@@ -12,10 +12,11 @@ public sealed record MonitorOptions
     /// <summary>Frame interval of the live display.</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>First reconnect delay after the event stream drops (doubles up to <see cref="ReconnectMaxDelay"/>).</summary>
+    /// <summary>First delay before subscribing to the runtime's events again after the subscription failed (doubles up to
+    /// <see cref="ReconnectMaxDelay"/>). The SSE connection itself is the runtime's (<c>backendai.event-stream.reconnect</c>).</summary>
     public TimeSpan ReconnectMinDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Largest reconnect delay.</summary>
+    /// <summary>Largest resubscribe delay.</summary>
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Read <c>q</c> from the keyboard (only when stdin is a console).</summary>

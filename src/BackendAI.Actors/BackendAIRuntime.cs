@@ -35,6 +35,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
     private readonly BackendAIClient? _client;
     private readonly VFolderTransfers? _vfolders;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly EventStreamStateCell _streamStates = new();
     private int _disposed;
 
     /// <summary>
@@ -88,7 +89,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BackendAIRuntime>();
         Settings = BackendAISettings.Create(system.Settings.Config);
         Materializer = system.Materializer(namePrefix: "backendai");
-        _guardian = system.ActorOf(BackendAIGuardian.Props(api, Settings, filter, _cells),
+        _guardian = system.ActorOf(BackendAIGuardian.Props(api, Settings, filter, _cells, _streamStates),
             $"backendai-{Interlocked.Increment(ref s_instances)}");
         _refs = new(() => _guardian.Ask<RuntimeRefs>(GetRuntimeRefs.Instance, TimeSpan.FromSeconds(30)));
         _events = new(async () =>
@@ -100,6 +101,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         if (client is not null)
             _vfolders = new VFolderTransfers(client.VFolders, async ct => (await _refs.Value.WaitAsync(ct).ConfigureAwait(false)).Transfers,
                 Settings.Transfer.TusChunkSize, _disposing.Token);
+        EventStreamStates = StreamBridges.ToObservable(_streamStates.ReadAllAsync);
     }
 
     /// <summary>Virtual-folder uploads and downloads through the runtime's transfer pool (<c>backendai.transfer</c>).</summary>
@@ -110,6 +112,17 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
 
     /// <summary>Every session event of the access key (hot: only events after subscription).</summary>
     public IObservable<SessionEvent> Events { get; }
+
+    /// <summary>
+    /// The state of the session event stream: each subscription starts with the current state, then sees every change
+    /// (<see cref="EventStreamStatus.Reconnecting"/> with attempt, delay and error, then <see cref="EventStreamStatus.Connected"/>
+    /// again, …) and completes after <see cref="EventStreamStatus.Stopped"/> when the runtime is disposed. A slow observer
+    /// loses intermediate states, never the latest.
+    /// </summary>
+    public IObservable<EventStreamState> EventStreamStates { get; }
+
+    /// <summary>The current state of the session event stream.</summary>
+    public EventStreamState EventStreamState => _streamStates.Current;
 
     internal BackendAISettings Settings { get; }
 
@@ -179,6 +192,7 @@ public sealed partial class BackendAIRuntime : IAsyncDisposable
         {
             _logger.LogWarning("The runtime's actors did not stop within 10 seconds");
         }
+        _streamStates.Complete();
         if (_ownsSystem) await System.Terminate().ConfigureAwait(false);
         if (_client is not null) await _client.DisposeAsync().ConfigureAwait(false);
     }

@@ -26,19 +26,19 @@ public sealed record RuntimeRefs(IActorRef Sessions, IActorRef Events, IActorRef
 internal sealed class BackendAIGuardian : ReceiveActor
 {
     public BackendAIGuardian(ISessionApi api, BackendAISettings settings, SessionEventFilter filter,
-        ConcurrentDictionary<string, SessionStatusCell> cells)
+        ConcurrentDictionary<string, SessionStatusCell> cells, EventStreamStateCell? streamStates = null)
     {
         var transfers = Context.ActorOf(TransferActor.Props(api, settings.Transfer), "transfers");
         var sessions = Context.ActorOf(SessionManager.Props(api, settings, transfers), "sessions");
-        var events = Context.ActorOf(SessionEventStreamActor.Props(api, filter, settings.EventStream, sessions), "events");
+        var events = Context.ActorOf(SessionEventStreamActor.Props(api, filter, settings.EventStream, sessions, streamStates), "events");
         Context.ActorOf(Akka.Actor.Props.Create(() => new StatusRelay(cells)), "status");
         var refs = new RuntimeRefs(sessions, events, transfers);
         Receive<GetRuntimeRefs>(_ => Sender.Tell(refs));
     }
 
     internal static Props Props(ISessionApi api, BackendAISettings settings, SessionEventFilter filter,
-        ConcurrentDictionary<string, SessionStatusCell> cells) =>
-        Akka.Actor.Props.Create(() => new BackendAIGuardian(api, settings, filter, cells));
+        ConcurrentDictionary<string, SessionStatusCell> cells, EventStreamStateCell? streamStates = null) =>
+        Akka.Actor.Props.Create(() => new BackendAIGuardian(api, settings, filter, cells, streamStates));
 
     /// <summary>
     /// Children that throw are restarted: the manager keeps its sessions across a restart, the

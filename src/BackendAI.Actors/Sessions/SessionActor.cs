@@ -70,6 +70,9 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     protected override void PreRestart(Exception reason, object message) => PostStop();
 
     /// <inheritdoc />
+    protected override void PostStop() => Diagnostics.ActorsTelemetry.Released(_status);
+
+    /// <inheritdoc />
     protected override void PostRestart(Exception reason)
     {
         _restarted = true;
@@ -185,6 +188,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
         var previous = _status;
         _status = next;
         Context.System.EventStream.Publish(new SessionTransitioned(_id, previous, next, cause));
+        Diagnostics.ActorsTelemetry.Transitioned(previous, next);
 
         if (next == SessionStatus.Running)
         {
@@ -214,7 +218,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (_reconcileInFlight) return;
         _reconcileInFlight = true;
-        _api.GetInfoAsync(_id, CancellationToken.None)
+        Diagnostics.ActorsTelemetry.Reconcile(_id, () => _api.GetInfoAsync(_id, CancellationToken.None))
             .PipeTo(Self, success: info => new SessionInfoFetched(info), failure: ex => new SessionInfoFetchFailed(ex));
     }
 

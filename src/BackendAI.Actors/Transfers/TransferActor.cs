@@ -73,12 +73,12 @@ internal sealed class TransferActor : ReceiveActor
         switch (cmd)
         {
             case UploadFiles up:
-                Started(() => _api.UploadAsync(up.SessionId, up.LocalPaths, up.Progress, up.CancellationToken))
+                Started(() => Diagnostics.ActorsTelemetry.CountUpload(_api.UploadAsync(up.SessionId, up.LocalPaths, up.Progress, up.CancellationToken), up.LocalPaths))
                     .PipeTo(Self, success: () => new TransferFinished(replyTo, Akka.Done.Instance),
                         failure: ex => new TransferFinished(replyTo, new Status.Failure(SessionActor.Unwrap(ex))));
                 break;
             case DownloadFiles down:
-                Started(() => _api.DownloadAsync(down.SessionId, down.RemotePaths, down.DestinationDirectory, down.Progress, down.CancellationToken))
+                Started(() => Diagnostics.ActorsTelemetry.CountDownload(_api.DownloadAsync(down.SessionId, down.RemotePaths, down.DestinationDirectory, down.Progress, down.CancellationToken), down.DestinationDirectory))
                     .PipeTo(Self, success: paths => new TransferFinished(replyTo, new FilesDownloaded(down.SessionId, paths)),
                         failure: ex => new TransferFinished(replyTo, new Status.Failure(SessionActor.Unwrap(ex))));
                 break;

@@ -263,7 +263,11 @@ internal sealed partial class ApiTransport : IAsyncDisposable
 
     /// <summary>Sends with failover and (idempotent only) retries; returns a 2xx response with headers read.
     /// Error statuses are mapped and thrown.</summary>
-    public async Task<HttpResponseMessage> SendAsync(ApiRequest request, CancellationToken ct)
+    public Task<HttpResponseMessage> SendAsync(ApiRequest request, CancellationToken ct) =>
+        Diagnostics.ClientTelemetry.IsActive ? Diagnostics.ClientTelemetry.TraceAsync(this, request, ct) : SendCoreAsync(request, ct);
+
+    /// <summary><see cref="SendAsync"/> without telemetry.</summary>
+    internal async Task<HttpResponseMessage> SendCoreAsync(ApiRequest request, CancellationToken ct)
     {
         var version = await EnsureVersionAsync(ct).ConfigureAwait(false);
         HttpResponseMessage response;

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using BackendAI.Client.Errors;
+using BackendAI.Local.Diagnostics;
 using BackendAI.Local.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,7 +19,9 @@ internal static class EventEndpoints
 {
     public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/events/session", SessionEvents);
+        var flood = new EventFlood();
+        app.MapGet("/events/session", ctx => SessionEvents(ctx, flood));
+        app.MapPost("/local/events/flood", (Delegate)flood.ArmAsync);
         app.MapGet("/events/background-task", BackgroundTaskEvents);
         return app;
     }
@@ -38,6 +42,30 @@ internal static class EventEndpoints
     private static Task WriteAsync(HttpContext ctx, string text, CancellationToken ct) =>
         ctx.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), ct).AsTask();
 
+    /// <summary>Unflushed bytes after which a batch of events is flushed (the socket's backpressure applies there).</summary>
+    private const int FlushThreshold = 32 * 1024;
+
+    /// <summary>Writes one frame into the response pipe without building a string (flushed by the caller).</summary>
+    internal static void WriteFrame(PipeWriter writer, string eventName, string data)
+    {
+        Encoding.UTF8.GetBytes("event: ", writer);
+        Encoding.UTF8.GetBytes(eventName, writer);
+        var rest = data.AsSpan();
+        while (true)
+        {
+            Encoding.UTF8.GetBytes("\r\ndata: ", writer);
+            var nl = rest.IndexOf('\n');
+            if (nl < 0)
+            {
+                Encoding.UTF8.GetBytes(rest, writer);
+                break;
+            }
+            Encoding.UTF8.GetBytes(rest[..nl], writer);
+            rest = rest[(nl + 1)..];
+        }
+        Encoding.UTF8.GetBytes("\r\n\r\n", writer);
+    }
+
     internal static string Frame(string eventName, string data, int? retry = null)
     {
         var sb = new StringBuilder(data.Length + 64);
@@ -47,7 +75,7 @@ internal static class EventEndpoints
         return sb.Append("\r\n").ToString();
     }
 
-    private static async Task SessionEvents(HttpContext ctx)
+    private static async Task SessionEvents(HttpContext ctx, EventFlood flood)
     {
         var caller = ctx.GetIdentity();
         var p = RequestParams.FromQuery(ctx.Request.Query)
@@ -112,8 +140,27 @@ internal static class EventEndpoints
         await StartStreamAsync(ctx).ConfigureAwait(false);
         using var timer = new PeriodicTimer(options.SseKeepAliveInterval);
         var sent = 0;
+        var body = ctx.Response.BodyWriter;
         try
         {
+            if (flood.Take() is > 0 and var count)
+            {
+                var floodId = Guid.NewGuid();
+                long counted = 0;
+                for (long i = 0; i < count; i++)
+                {
+                    var e = EventFlood.Event(i, caller.AccessKey, floodId);
+                    WriteFrame(body, e.Name, e.ToData());
+                    if (body.UnflushedBytes >= FlushThreshold)
+                    {
+                        await body.FlushAsync(ct).ConfigureAwait(false);
+                        LocalTelemetry.EventsSent(i + 1 - counted, "session");
+                        counted = i + 1;
+                    }
+                }
+                await body.FlushAsync(ct).ConfigureAwait(false);
+                LocalTelemetry.EventsSent(count - counted, "session");
+            }
             var read = subscription.Reader.WaitToReadAsync(ct).AsTask();
             var tick = timer.WaitForNextTickAsync(ct).AsTask();
             while (true)
@@ -138,18 +185,28 @@ internal static class EventEndpoints
                     return;
                 }
                 if (!more) break;
+                var batch = 0;
                 while (subscription.Reader.TryRead(out var e))
                 {
-                    await WriteAsync(ctx, Frame(e.Name, e.ToData()), ct).ConfigureAwait(false);
+                    WriteFrame(body, e.Name, e.ToData());
                     sent++;
+                    batch++;
                     if (faults.SseDropAfterEvents is { } limit && sent >= limit)
                     {
                         // Injected drop: end the response without server_close (clients must reconnect).
-                        await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                        await body.FlushAsync(ct).ConfigureAwait(false);
+                        LocalTelemetry.EventsSent(batch, "session");
                         return;
                     }
+                    if (body.UnflushedBytes >= FlushThreshold)
+                    {
+                        await body.FlushAsync(ct).ConfigureAwait(false);
+                        LocalTelemetry.EventsSent(batch, "session");
+                        batch = 0;
+                    }
                 }
-                await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                await body.FlushAsync(ct).ConfigureAwait(false);
+                LocalTelemetry.EventsSent(batch, "session");
                 read = subscription.Reader.WaitToReadAsync(ct).AsTask();
             }
         }

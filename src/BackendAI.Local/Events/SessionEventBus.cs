@@ -37,7 +37,14 @@ internal static class PyJson
 {
     private static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default };
 
-    public static string Str(string? s) => s is null ? "null" : JsonSerializer.Serialize(s, Options);
+    // Characters the encoder would escape: quotes, backslash, controls, HTML-sensitive ones and anything non-ASCII.
+    private static readonly System.Buffers.SearchValues<char> s_plain = System.Buffers.SearchValues.Create(
+        " !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~");
+
+    public static string Str(string? s) =>
+        s is null ? "null"
+        : !s.AsSpan().ContainsAnyExcept(s_plain) ? string.Concat("\"", s, "\"")   // nothing to escape: no serializer call
+        : JsonSerializer.Serialize(s, Options);
 }
 
 /// <summary>
