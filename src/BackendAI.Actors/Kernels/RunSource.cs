@@ -133,6 +133,9 @@ internal static class RunSource
             {
                 _done = true;
                 _outcome.TrySetException(SessionActor.Unwrap(ex));
+                // A cancelled or timed-out pull leaves the run behind in the loop (and its socket open):
+                // stop it. After a failed call the loop has already forgotten the run; this is then a no-op.
+                _loop?.Tell(new StopRun(sessionId, _run));
                 throw;
             }
         }
