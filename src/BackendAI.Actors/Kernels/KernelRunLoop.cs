@@ -48,6 +48,7 @@ internal sealed class KernelRunLoop : ReceiveActor
     private readonly ISessionApi _api;
     private readonly RunLoopSettings _settings;
     private readonly Dictionary<long, Run> _runs = [];
+    private readonly IActorRef _self;
     private long _nextRun;
 
     public KernelRunLoop(string sessionId, ISessionApi api, RunLoopSettings settings)
@@ -55,6 +56,7 @@ internal sealed class KernelRunLoop : ReceiveActor
         _sessionId = sessionId;
         _api = api;
         _settings = settings;
+        _self = Self;
 
         Receive<StartRun>(Start);
         Receive<PullRunBatch>(Pull);
@@ -133,12 +135,41 @@ internal sealed class KernelRunLoop : ReceiveActor
 
         if (call.IsCompletedSuccessfully)
         {
-            Completed(new CallCompleted(run, call.Result, replyTo));
+            var r = call.Result;
+            var batch = BatchOf(run, r);
+            Completed(new CallCompleted(run, r));
+            replyTo.Tell(batch, Self);
             return;
         }
-        call.WaitAsync(_settings.CallTimeout)
-            .PipeTo(Self, success: r => new CallCompleted(run, r, replyTo), failure: ex => new CallFailed(run, SessionActor.Unwrap(ex), replyTo));
+        // The answer goes to the caller straight from the call's continuation (no hop through this
+        // mailbox). The bookkeeping message is sent first, so it is processed before the caller's
+        // next pull, which can only be sent after the answer.
+        call.WaitAsync(_settings.CallTimeout).ContinueWith(static (t, state) =>
+        {
+            var (loop, run, replyTo, self) = ((KernelRunLoop, Run, IActorRef, IActorRef))state!;
+            if (t.IsCompletedSuccessfully)
+            {
+                var batch = loop.BatchOf(run, t.Result);
+                self.Tell(new CallCompleted(run, t.Result), ActorRefs.NoSender);
+                RunReply.Answer(replyTo, batch, self);
+            }
+            else
+            {
+                var cause = t.Exception is { } ex ? SessionActor.Unwrap(ex) : new TaskCanceledException(t);
+                self.Tell(new CallFailed(run, cause), ActorRefs.NoSender);
+                RunReply.Answer(replyTo, new Status.Failure(cause), self);
+            }
+        }, (this, run, replyTo, Self), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>
+    /// The answer to one call. Reads only what no one writes while the call is in flight (the session id
+    /// and the run id kept from earlier calls), so the call's continuation may build it outside the actor.
+    /// </summary>
+    private RunBatch BatchOf(Run run, ExecutionResult r) =>
+        new(_sessionId, run.Number, _self, run.RunId ?? r.RunId, r.Status, r.ExitCode, r.IsPassword, r.Console, IsOver(r.Status));
+
+    private static bool IsOver(string status) => status is not ("continued" or "waiting-input" or "clean-finished" or "build-finished");
 
     private void Completed(CallCompleted c)
     {
@@ -147,18 +178,11 @@ internal sealed class KernelRunLoop : ReceiveActor
         var r = c.Result;
         run.RunId ??= r.RunId;   // the first call had none: keep the server's for the rest of the run
         run.LastStatus = r.Status;
-        var finished = r.Status is not ("continued" or "waiting-input" or "clean-finished" or "build-finished");
-        if (run.Stopped)
-        {
-            run.Connection?.Close();
-            return;
-        }
-        if (finished)
+        if (run.Stopped || IsOver(r.Status))
         {
             _runs.Remove(run.Number);
             run.Connection?.Close();
         }
-        c.ReplyTo.Tell(new RunBatch(_sessionId, run.Number, Self, run.RunId, r.Status, r.ExitCode, r.IsPassword, r.Console, finished));
     }
 
     private void Failed(CallFailed f)
@@ -167,7 +191,6 @@ internal sealed class KernelRunLoop : ReceiveActor
         run.Busy = false;
         _runs.Remove(run.Number);
         run.Connection?.Close();
-        if (!run.Stopped) f.ReplyTo.Tell(new Status.Failure(f.Cause));
     }
 
     private sealed class Run(long number, ExecuteRequest first, bool useWebSocket)
@@ -182,9 +205,9 @@ internal sealed class KernelRunLoop : ReceiveActor
         public WebSocketRun? Connection { get; set; }
     }
 
-    private sealed record CallCompleted(Run Run, ExecutionResult Result, IActorRef ReplyTo);
+    private sealed record CallCompleted(Run Run, ExecutionResult Result);
 
-    private sealed record CallFailed(Run Run, Exception Cause, IActorRef ReplyTo);
+    private sealed record CallFailed(Run Run, Exception Cause);
 }
 
 /// <summary>

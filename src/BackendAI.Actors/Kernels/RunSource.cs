@@ -21,7 +21,7 @@ internal static class RunSource
         TimeSpan askTimeout, TimeSpan callTimeout, int bufferSize, bool collect, bool useWebSocket, CancellationToken cancellationToken) =>
         Source.Setup((_, _) =>
             {
-                var cursor = new RunCursor(session, sessionId, request, inputProvider, askTimeout, callTimeout, collect, useWebSocket, cancellationToken);
+                var cursor = new RunCursor(Provider(session), session, sessionId, request, inputProvider, askTimeout, callTimeout, collect, useWebSocket, cancellationToken);
                 // UnfoldAsync, not UnfoldResourceAsync: the latter reads ahead, which would issue
                 // execute calls nobody asked for. The run loop is stopped when the stream ends.
                 return Source.UnfoldAsync<RunCursor, IReadOnlyList<ConsoleRecord>>(cursor, c => c.NextAsync())
@@ -46,7 +46,7 @@ internal static class RunSource
         Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
         TimeSpan askTimeout, TimeSpan callTimeout, bool useWebSocket, CancellationToken cancellationToken)
     {
-        var cursor = new RunCursor(session, sessionId, request, inputProvider, askTimeout, callTimeout, collect: true, useWebSocket, cancellationToken);
+        var cursor = new RunCursor(Provider(session), session, sessionId, request, inputProvider, askTimeout, callTimeout, collect: true, useWebSocket, cancellationToken);
         try
         {
             while ((await cursor.NextAsync().ConfigureAwait(false)).HasValue)
@@ -64,8 +64,11 @@ internal static class RunSource
         return await cursor.Outcome.ConfigureAwait(false);
     }
 
+    private static IActorRefProvider Provider(IActorRef session) =>
+        session is IInternalActorRef local ? local.Provider : throw new ArgumentException("The session actor must be a local actor.", nameof(session));
+
     private sealed class RunCursor(
-        IActorRef session, string sessionId, ExecuteRequest request,
+        IActorRefProvider provider, IActorRef session, string sessionId, ExecuteRequest request,
         Func<InputPrompt, CancellationToken, ValueTask<string>>? inputProvider,
         TimeSpan askTimeout, TimeSpan callTimeout, bool collect, bool useWebSocket, CancellationToken cancellationToken)
     {
@@ -103,8 +106,9 @@ internal static class RunSource
                         input = await inputProvider(prompt, cancellationToken).ConfigureAwait(false);
                         _prompt = null;
                     }
-                    batch = await _loop.Ask<RunBatch>(new PullRunBatch(sessionId, _run, input), callTimeout, cancellationToken)
-                        .ConfigureAwait(false);
+                    var reply = new RunReply(provider);
+                    _loop.Tell(new PullRunBatch(sessionId, _run, input), reply);
+                    batch = await Bounded(reply.Task, callTimeout, "PullRunBatch").ConfigureAwait(false);
                 }
                 foreach (var record in batch.Console)
                 {
@@ -147,19 +151,33 @@ internal static class RunSource
         /// </summary>
         private async Task<RunBatch> StartAsync()
         {
-            var ask = session.Ask<RunBatch>(new StartRun(sessionId, request, useWebSocket), askTimeout + callTimeout, CancellationToken.None);
+            var reply = new RunReply(provider);
+            session.Tell(new StartRun(sessionId, request, useWebSocket), reply);
             try
             {
-                return await ask.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await Bounded(reply.Task, askTimeout + callTimeout, "StartRun").ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                _ = ask.ContinueWith(static (t, state) =>
+                _ = reply.Task.ContinueWith(static (t, state) =>
                 {
                     var id = (string)state!;
                     if (t.IsCompletedSuccessfully && !t.Result.IsFinished) t.Result.RunLoop.Tell(new StopRun(id, t.Result.Run));
                 }, sessionId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw;
+            }
+        }
+
+        /// <summary>Waits for an answer, at most <paramref name="timeout"/> (an actor that is gone never answers).</summary>
+        private async Task<RunBatch> Bounded(Task<RunBatch> answer, TimeSpan timeout, string what)
+        {
+            try
+            {
+                return await answer.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new AskTimeoutException($"Session '{sessionId}' did not answer {what} within {timeout}.");
             }
         }
 
