@@ -20,6 +20,9 @@ public sealed record LoadOptions
     /// <summary>Also run the same workload with a plain signed HttpClient loop.</summary>
     public bool Baseline { get; init; }
 
+    /// <summary>Also run the workload through <c>BackendAIClient</c> alone (no actors), to split the runtime's overhead.</summary>
+    public bool Client { get; init; }
+
     /// <summary>Print one JSON object instead of the text report.</summary>
     public bool Json { get; init; }
 
@@ -28,7 +31,7 @@ public sealed record LoadOptions
 
     /// <summary>The usage text.</summary>
     public const string Usage =
-        "usage: LoadTool [--sessions N] [--executions M] [--concurrency C] [--image IMAGE] [--baseline] [--json] [--no-warmup]";
+        "usage: LoadTool [--sessions N] [--executions M] [--concurrency C] [--image IMAGE] [--baseline] [--client] [--json] [--no-warmup]";
 
     /// <summary>Parses the command line.</summary>
     /// <exception cref="ArgumentException">An unknown flag, a missing value or a value out of range (the message names it).</exception>
@@ -56,6 +59,7 @@ public sealed record LoadOptions
                 "--concurrency" or "-c" => o with { Concurrency = Positive() },
                 "--image" => o with { Image = Value() },
                 "--baseline" => o with { Baseline = true },
+                "--client" => o with { Client = true },
                 "--json" => o with { Json = true },
                 "--no-warmup" => o with { Warmup = false },
                 _ => throw new ArgumentException($"Unknown flag '{flag}'. {Usage}"),

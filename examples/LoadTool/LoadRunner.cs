@@ -9,8 +9,18 @@ namespace BackendAI.Examples.LoadTool;
 /// <summary>The whole report: the machine, the settings, each phase and runtime/baseline throughput.</summary>
 public sealed record LoadReport(string Target, string Image, MachineInfo Machine, PhaseResult Runtime, PhaseResult? Baseline)
 {
+    /// <summary>The <c>--client</c> phase (BackendAIClient without actors), when run.</summary>
+    public PhaseResult? Client { get; init; }
+
     /// <summary>Runtime round trips per second divided by the baseline's (null without <c>--baseline</c>).</summary>
     public double? Ratio => Baseline is { RoundTripsPerSecond: > 0 } b ? Math.Round(Runtime.RoundTripsPerSecond / b.RoundTripsPerSecond, 3) : null;
+
+    /// <summary>
+    /// The baseline's CPU per round trip divided by the runtime's (null without <c>--baseline</c>): what the throughput
+    /// ratio would be if the process were CPU-bound on a machine of its own, so it is steadier on a busy machine.
+    /// </summary>
+    public double? CpuRatio => Baseline is { CpuMicrosPerRoundTrip: > 0 } b && Runtime.CpuMicrosPerRoundTrip > 0
+        ? Math.Round(b.CpuMicrosPerRoundTrip / Runtime.CpuMicrosPerRoundTrip, 3) : null;
 }
 
 /// <summary>What the numbers were measured on.</summary>
@@ -54,7 +64,7 @@ public static class LoadRunner
         await log.WriteLineAsync($"Load target: {target.Description}").ConfigureAwait(false);
         var report = await RunAsync(target, options, log, cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync(options.Json ? ToJson(report) : ToText(report)).ConfigureAwait(false);
-        return report.Runtime.Errors == 0 && (report.Baseline?.Errors ?? 0) == 0 ? 0 : 1;
+        return report.Runtime.Errors == 0 && (report.Baseline?.Errors ?? 0) == 0 && (report.Client?.Errors ?? 0) == 0 ? 0 : 1;
     }
 
     /// <summary>Runs the runtime phase and, with <see cref="LoadOptions.Baseline"/>, the baseline phase, against <paramref name="target"/>.</summary>
@@ -73,7 +83,13 @@ public static class LoadRunner
             await using var plain = new BaselineMode(target.ClientOptions);
             baseline = await PhaseAsync(plain, image, options, $"bl{run}", progress, cancellationToken).ConfigureAwait(false);
         }
-        return new LoadReport(target.Description, image, MachineInfo.Current, result, baseline);
+        PhaseResult? client = null;
+        if (options.Client)
+        {
+            await using var direct = new ClientMode(new BackendAI.Client.BackendAIClient(target.ClientOptions));
+            client = await PhaseAsync(direct, image, options, $"cl{run}", progress, cancellationToken).ConfigureAwait(false);
+        }
+        return new LoadReport(target.Description, image, MachineInfo.Current, result, baseline) { Client = client };
     }
 
     private static async Task<PhaseResult> PhaseAsync(ILoadMode mode, string image, LoadOptions o, string prefix, TextWriter? progress, CancellationToken ct)
@@ -107,9 +123,9 @@ public static class LoadRunner
         w.WriteLine($"machine: {m.ProcessorCount} cores {m.Architecture}, {m.Os}, {m.Framework}, server GC {m.ServerGc}");
         w.WriteLine($"image: {report.Image}");
         w.WriteLine();
-        w.WriteLine($"{"",-22}{"runtime",14}{(report.Baseline is null ? "" : $"{"baseline",14}")}");
+        w.WriteLine($"{"",-24}{"runtime",14}{(report.Baseline is null ? "" : $"{"baseline",14}")}{(report.Client is null ? "" : $"{"client",14}")}");
         void Row(string label, Func<PhaseResult, string> f) =>
-            w.WriteLine($"{label,-22}{f(report.Runtime),14}{(report.Baseline is { } b ? $"{f(b),14}" : "")}");
+            w.WriteLine($"{label,-24}{f(report.Runtime),14}{(report.Baseline is { } b ? $"{f(b),14}" : "")}{(report.Client is { } c ? $"{f(c),14}" : "")}");
         string F(double d) => d.ToString("0.0", CultureInfo.InvariantCulture);
         Row("round trips", p => p.RoundTrips.ToString(CultureInfo.InvariantCulture));
         Row("elapsed (s)", p => p.ElapsedSeconds.ToString("0.00", CultureInfo.InvariantCulture));
@@ -124,10 +140,14 @@ public static class LoadRunner
         Row("peak working set (MB)", p => F(p.PeakWorkingSetMb));
         Row("peak managed (MB)", p => F(p.PeakManagedMb));
         Row("gen0 / gen2 GCs", p => $"{p.Gen0Collections} / {p.Gen2Collections}");
-        foreach (var phase in new[] { report.Runtime, report.Baseline })
+        Row("CPU (s)", p => p.CpuSeconds.ToString("0.00", CultureInfo.InvariantCulture));
+        Row("CPU per round trip (us)", p => F(p.CpuMicrosPerRoundTrip));
+        Row("allocated per rt (KB)", p => F(p.AllocatedKbPerRoundTrip));
+        foreach (var phase in new[] { report.Runtime, report.Baseline, report.Client })
             if (phase is { Errors: > 0 })
                 foreach (var (type, n) in phase.ErrorsByType) w.WriteLine($"  {phase.Name} error {type}: {n}");
         if (report.Ratio is { } r) w.WriteLine($"\nruntime/baseline throughput ratio: {r.ToString("0.000", CultureInfo.InvariantCulture)}");
+        if (report.CpuRatio is { } c) w.WriteLine($"baseline/runtime CPU-per-round-trip ratio: {c.ToString("0.000", CultureInfo.InvariantCulture)}");
         return w.ToString().TrimEnd();
     }
 }

@@ -19,6 +19,8 @@ public sealed class PhaseRecorder : IAsyncDisposable
     private readonly Task _sampler;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private readonly int _gen0 = GC.CollectionCount(0), _gen2 = GC.CollectionCount(2);
+    private readonly TimeSpan _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
     private long _peakWorkingSet = Environment.WorkingSet;
     private long _peakManaged = GC.GetTotalMemory(false);
 
@@ -63,6 +65,8 @@ public sealed class PhaseRecorder : IAsyncDisposable
     public async Task<PhaseResult> CompleteAsync(int sessions, int executionsPerSession, int concurrency)
     {
         var elapsed = Stopwatch.GetElapsedTime(_startTimestamp);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - _cpuStart;
+        var allocated = GC.GetTotalAllocatedBytes() - _allocatedStart;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _sampler.ConfigureAwait(false);
         Sample();
@@ -84,7 +88,9 @@ public sealed class PhaseRecorder : IAsyncDisposable
                 _starts.TotalCount == 0 ? 0 : Ms(_starts.GetValueAtPercentile(99)),
                 Math.Round(Interlocked.Read(ref _peakWorkingSet) / 1048576.0, 1),
                 Math.Round(Interlocked.Read(ref _peakManaged) / 1048576.0, 1),
-                GC.CollectionCount(0) - _gen0, GC.CollectionCount(2) - _gen2);
+                GC.CollectionCount(0) - _gen0, GC.CollectionCount(2) - _gen2,
+                Math.Round(cpu.TotalSeconds, 3), n == 0 ? 0 : Math.Round(cpu.TotalMicroseconds / n, 1),
+                n == 0 ? 0 : Math.Round(allocated / 1024.0 / n, 1));
         }
     }
 
@@ -124,9 +130,13 @@ public sealed class PhaseRecorder : IAsyncDisposable
     }
 }
 
-/// <summary>The summary of one phase (JSON names are camelCase).</summary>
+/// <summary>The summary of one phase (JSON names are camelCase). <c>CpuSeconds</c> is the process CPU time of the phase
+/// (client and embedded server together); <c>CpuMicrosPerRoundTrip</c> is that per successful round trip (session starts
+/// and destroys included), a figure that depends much less than round trips/s on what else the machine runs;
+/// <c>AllocatedKbPerRoundTrip</c> is the managed allocation of the phase per round trip (client and server).</summary>
 public sealed record PhaseResult(
     string Name, int Sessions, int ExecutionsPerSession, int Concurrency, long RoundTrips, int Errors,
     IReadOnlyDictionary<string, int> ErrorsByType, double ElapsedSeconds, double RoundTripsPerSecond,
     double P50Ms, double P90Ms, double P99Ms, double MaxMs, double SessionStartP50Ms, double SessionStartP99Ms,
-    double PeakWorkingSetMb, double PeakManagedMb, int Gen0Collections, int Gen2Collections);
+    double PeakWorkingSetMb, double PeakManagedMb, int Gen0Collections, int Gen2Collections,
+    double CpuSeconds, double CpuMicrosPerRoundTrip, double AllocatedKbPerRoundTrip);

@@ -72,7 +72,7 @@ public sealed class ComputeSession : IAsyncDisposable
         var (request, inputProvider) = PrepareRun(code, options);
         var s = _runtime.Settings;
         return await RunSource.CollectAsync(_actor, Id, request, inputProvider, s.Session.AskTimeout, s.RunLoop.CallTimeout,
-            cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+            options?.UseWebSocket ?? false, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs code and streams its console records; a slow consumer slows the run's <c>continue</c> calls.</summary>
@@ -142,7 +142,7 @@ public sealed class ComputeSession : IAsyncDisposable
         var (request, inputProvider) = PrepareRun(code, options);
         var s = _runtime.Settings;
         return RunSource.Create(_actor, Id, request, inputProvider, s.Session.AskTimeout, s.RunLoop.CallTimeout,
-            s.RunLoop.BufferSize, collect, ct);
+            s.RunLoop.BufferSize, collect, options?.UseWebSocket ?? false, ct);
     }
 
     private static (ExecuteRequest Request, Func<InputPrompt, CancellationToken, ValueTask<string>>? InputProvider) PrepareRun(

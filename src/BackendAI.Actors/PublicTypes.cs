@@ -42,7 +42,11 @@ public sealed class ExecuteOptions
     public BatchOptions? Batch { get; set; }
     /// <summary>Answers <c>waiting-input</c> prompts; a run that asks for input without one fails.</summary>
     public Func<InputPrompt, CancellationToken, ValueTask<string>>? InputProvider { get; set; }
-    /// <summary>Use the streaming-execute WebSocket instead of REST calls (not available yet: REST is used).</summary>
+    /// <summary>
+    /// Use the streaming-execute WebSocket (<c>/stream/session/{id}/execute</c>) instead of REST calls: one
+    /// socket per run, one result frame read per pull, input answered as a text frame; cancelling the run
+    /// closes the socket. Output and outcome are the same as with REST.
+    /// </summary>
     public bool UseWebSocket { get; set; }
 
     /// <summary>An input provider answering prompts with the given lines, in order.</summary>

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using BackendAI.Client;
 using BackendAI.Client.Sse;
+using BackendAI.Client.WebSockets;
 
 namespace BackendAI.Actors.Internal;
 
@@ -32,6 +33,18 @@ internal sealed class ClientSessionApi(BackendAIClient client) : ISessionApi
 
     public Task<ExecutionResult> ExecuteAsync(string sessionRef, ExecuteRequest request, CancellationToken cancellationToken) =>
         client.Sessions.ExecuteAsync(sessionRef, request, cancellationToken);
+
+    public async Task<IExecuteStream> OpenExecuteStreamAsync(string sessionRef, ExecuteRequest request, CancellationToken cancellationToken)
+    {
+        var mode = request.Mode switch
+        {
+            ExecuteMode.Query => "query",
+            ExecuteMode.Batch => "batch",
+            _ => throw new ArgumentException($"A streaming execute starts in query or batch mode, not {request.Mode}.", nameof(request)),
+        };
+        return new ExecuteStreamAdapter(await client.Streams.OpenExecuteAsync(sessionRef, request.Code, mode, request.Options, cancellationToken)
+            .ConfigureAwait(false));
+    }
 
     public async Task UploadAsync(string sessionRef, IReadOnlyList<string> localPaths, IProgress<TransferProgress>? progress,
         CancellationToken cancellationToken)
@@ -74,6 +87,15 @@ internal sealed class ClientSessionApi(BackendAIClient client) : ISessionApi
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
             ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText())
             : null;
+
+    private sealed class ExecuteStreamAdapter(ExecuteStream stream) : IExecuteStream
+    {
+        public Task SendInputAsync(string input, CancellationToken cancellationToken) => stream.SendInputAsync(input, cancellationToken);
+
+        public Task<ExecutionResult?> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => stream.DisposeAsync();
+    }
 
     private sealed class Connection(SseEventReader reader) : ISessionEventConnection
     {

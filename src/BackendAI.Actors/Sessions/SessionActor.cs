@@ -19,7 +19,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     private readonly string _id;
     private readonly ISessionApi _api;
     private readonly SessionSettings _settings;
-    private readonly RunLoopSettings _runLoop;
+    private readonly RunLoopSettings _runLoopSettings;
     private readonly IActorRef _transfers;
     private readonly TimeSpan _maxWait;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -29,7 +29,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     private bool _startDeadlinePassed;
     private bool _restarted;
     private bool _reconcileInFlight;
-    private long _runs;
+    private IActorRef? _runLoop;
 
     /// <inheritdoc />
     public IStash Stash { get; set; } = null!;
@@ -44,7 +44,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
         _name = sessionName;
         _api = api;
         _settings = settings;
-        _runLoop = runLoop;
+        _runLoopSettings = runLoop;
         _transfers = transfers;
         _maxWait = maxWait ?? settings.StartMaxWait;
         Starting();
@@ -108,11 +108,7 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>RUNNING: commands go to the server.</summary>
     private void Running()
     {
-        Receive<StartRun>(run =>
-        {
-            var loop = Context.ActorOf(KernelRunLoop.Props(_id, run.Request, _api, _runLoop), $"run-{++_runs}");
-            Sender.Tell(new RunStarted(_id, loop));
-        });
+        Receive<StartRun>(run => RunLoop().Forward(run));
         Receive<UploadFiles>(cmd => _transfers.Forward(cmd));
         Receive<DownloadFiles>(cmd => _transfers.Forward(cmd));
         Receive<ListFiles>(cmd => _api.ListFilesAsync(_id, cmd.Path, CancellationToken.None)
@@ -178,6 +174,10 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
         Receive<SessionInfoFetchFailed>(f => OnReconcileFailed(f.Cause));
         Receive<GetSessionSnapshot>(_ => Sender.Tell(Snapshot()));
         Receive<ReleaseSession>(_ => Context.Stop(Self));
+        Receive<Akka.Actor.Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(_runLoop)) _runLoop = null;   // a new one is created on the next run
+        });
     }
 
     // ---- transitions ------------------------------------------------------------------------
@@ -264,6 +264,18 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
         task.PipeTo(Self, success: () => new ReconcileSession(_id), failure: _ => new ReconcileSession(_id));
     }
 
+    /// <summary>The session's run loop (one child serving every run), created on the first run. A
+    /// restarted session actor finds the one its previous incarnation left running.</summary>
+    private IActorRef RunLoop()
+    {
+        if (_runLoop is { } loop) return loop;
+        var existing = Context.Child(RunLoopName);
+        loop = existing.IsNobody() ? Context.ActorOf(KernelRunLoop.Props(_id, _api, _runLoopSettings), RunLoopName) : existing;
+        Context.Watch(loop);
+        _runLoop = loop;
+        return loop;
+    }
+
     private void Info(GetSessionInfo _) =>
         _api.GetInfoAsync(_id, CancellationToken.None)
             .PipeTo(Sender, success: info => new SessionInfoAnswered(_id, info), failure: Fail);
@@ -278,6 +290,8 @@ internal sealed class SessionActor : ReceiveActor, IWithStash, IWithTimers
         $"Session '{_id}' is {(_status is { } s ? SessionStatuses.ToWire(s) : "unknown")}; {cmd.GetType().Name} needs a RUNNING session.");
 
     private SessionSnapshot Snapshot() => new(_id, _name, _status);
+
+    private const string RunLoopName = "runs";
 
     private static object Fail(Exception ex) => new Status.Failure(Unwrap(ex));
 

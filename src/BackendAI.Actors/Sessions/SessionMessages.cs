@@ -17,11 +17,12 @@ public interface ISessionMessage
 /// </summary>
 public interface ISessionCommand : ISessionMessage;
 
-/// <summary>Start a run (one execute loop); answered by <see cref="RunStarted"/>.</summary>
-public sealed record StartRun(string SessionId, ExecuteRequest Request) : ISessionCommand;
-
-/// <summary>A run loop was started; pull it with <see cref="Kernels.PullRunBatch"/>.</summary>
-public sealed record RunStarted(string SessionId, IActorRef RunLoop) : ISessionMessage;
+/// <summary>
+/// Start a run; answered by its first <see cref="Kernels.RunBatch"/> (the first execute call is made at once).
+/// Pull the rest with <see cref="Kernels.PullRunBatch"/> from <see cref="Kernels.RunBatch.RunLoop"/>.
+/// <paramref name="UseWebSocket"/> runs it over the streaming-execute WebSocket instead of REST calls.
+/// </summary>
+public sealed record StartRun(string SessionId, ExecuteRequest Request, bool UseWebSocket = false) : ISessionCommand;
 
 /// <summary>Upload local files; answered by <see cref="Akka.Done"/>. <paramref name="Progress"/> and <paramref name="CancellationToken"/> are local-only.</summary>
 public sealed record UploadFiles(string SessionId, IReadOnlyList<string> LocalPaths, IProgress<TransferProgress>? Progress = null, CancellationToken CancellationToken = default) : ISessionCommand;

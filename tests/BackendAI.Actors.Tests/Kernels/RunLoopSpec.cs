@@ -138,4 +138,48 @@ public sealed class RunLoopSpec(ITestOutputHelper output) : BackendAISpec(output
         // 3 consumed + the channel bridge (8) + the run's buffer (8) + one record in flight, one record per call.
         Assert.InRange(after, 3, 3 + 8 + 8 + 2);
     }
+
+    [Fact]
+    public async Task Concurrent_runs_of_one_session_keep_their_own_run_ids_and_outputs()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _api.OnExecute = async (_, r) =>
+        {
+            if (r.Mode == ExecuteMode.Query)
+            {
+                await gate.Task;   // both runs are in flight before either answers
+                return FakeSessionApi.Result("continued", "srv-" + r.Code, null, ("stdout", r.Code + "-1\n"));
+            }
+            var name = r.RunId!["srv-".Length..];
+            return FakeSessionApi.Result("finished", r.RunId!, 0, ("stdout", name + "-2\n"));
+        };
+        var (_, session) = await StartAsync();
+
+        var a = session.ExecuteAsync("a");
+        var b = session.ExecuteAsync("b");
+        await AwaitConditionAsync(() => _api.ExecuteCalls.Count == 2);
+        gate.SetResult();
+
+        Assert.Equal(("a-1\na-2\n", "srv-a"), ((await a).Stdout, (await a).RunId));
+        Assert.Equal(("b-1\nb-2\n", "srv-b"), ((await b).Stdout, (await b).RunId));
+        var continues = _api.ExecuteCalls.Select(c => c.Request).Where(c => c.Mode == ExecuteMode.Continue).Select(c => c.RunId).Order();
+        Assert.Equal(["srv-a", "srv-b"], continues);
+
+        // Later runs of the session are served too (by the same long-lived run loop).
+        _api.OnExecute = (_, r) => Task.FromResult(FakeSessionApi.Result("finished", "srv-c", 0, ("stdout", "c\n")));
+        Assert.Equal("c\n", (await session.ExecuteAsync("c")).Stdout);
+    }
+
+    [Fact]
+    public async Task A_failed_call_fails_only_its_own_run()
+    {
+        _api.OnExecute = (_, r) => r.Code == "boom"
+            ? Task.FromException<ExecutionResult>(new InvalidOperationException("kernel exploded"))
+            : Task.FromResult(FakeSessionApi.Result("finished", "ok-run", 0, ("stdout", "fine\n")));
+        var (_, session) = await StartAsync();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => session.ExecuteAsync("boom"));
+        Assert.Equal("kernel exploded", ex.Message);
+        Assert.Equal("fine\n", (await session.ExecuteAsync("print('fine')")).Stdout);
+    }
 }

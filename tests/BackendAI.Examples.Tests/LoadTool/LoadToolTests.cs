@@ -42,6 +42,27 @@ public sealed class LoadToolTests
     }
 
     [Fact]
+    public async Task Client_phase_runs_the_same_workload_and_every_phase_reports_cpu_and_allocation_per_round_trip()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var target = await LoadTarget.StartLocalAsync(cts.Token);
+
+        var report = await LoadRunner.RunAsync(target, LoadOptions.Parse(["-n", "3", "-m", "4", "-c", "3", "--no-warmup", "--client"]), null, cts.Token);
+
+        var client = Assert.IsType<PhaseResult>(report.Client);
+        Assert.Equal(("client", 12L, 0), (client.Name, client.RoundTrips, client.Errors));
+        foreach (var phase in new[] { report.Runtime, client })
+        {
+            Assert.True(phase.CpuSeconds > 0 && phase.CpuMicrosPerRoundTrip > 0, phase.Name);
+            Assert.InRange(phase.CpuMicrosPerRoundTrip, phase.CpuSeconds * 1e6 / phase.RoundTrips * 0.99, phase.CpuSeconds * 1e6 / phase.RoundTrips * 1.01);
+            Assert.True(phase.AllocatedKbPerRoundTrip > 0, phase.Name);
+        }
+        var text = LoadRunner.ToText(report);
+        Assert.Contains("CPU per round trip (us)", text, StringComparison.Ordinal);
+        Assert.Contains("client", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Text_report_without_baseline_has_no_ratio_and_sessions_are_destroyed()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
