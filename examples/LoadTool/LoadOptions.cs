@@ -29,9 +29,16 @@ public sealed record LoadOptions
     /// <summary>Run a small unmeasured warm-up of each mode first (JIT, connection pool).</summary>
     public bool Warmup { get; init; } = true;
 
+    /// <summary>
+    /// How many times each mode is measured; odd rounds run the modes in reverse order, so no mode always
+    /// runs first. With three or more the first round only settles the process and is not counted (the first
+    /// phase of a process pays thread-pool growth and JIT tiering the later ones do not).
+    /// </summary>
+    public int Rounds { get; init; } = 3;
+
     /// <summary>The usage text.</summary>
     public const string Usage =
-        "usage: LoadTool [--sessions N] [--executions M] [--concurrency C] [--image IMAGE] [--baseline] [--client] [--json] [--no-warmup]";
+        "usage: LoadTool [--sessions N] [--executions M] [--concurrency C] [--image IMAGE] [--baseline] [--client] [--json] [--no-warmup] [--rounds R]";
 
     /// <summary>Parses the command line.</summary>
     /// <exception cref="ArgumentException">An unknown flag, a missing value or a value out of range (the message names it).</exception>
@@ -62,6 +69,7 @@ public sealed record LoadOptions
                 "--client" => o with { Client = true },
                 "--json" => o with { Json = true },
                 "--no-warmup" => o with { Warmup = false },
+                "--rounds" => o with { Rounds = Positive() },
                 _ => throw new ArgumentException($"Unknown flag '{flag}'. {Usage}"),
             };
         }

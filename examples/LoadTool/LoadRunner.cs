@@ -12,15 +12,30 @@ public sealed record LoadReport(string Target, string Image, MachineInfo Machine
     /// <summary>The <c>--client</c> phase (BackendAIClient without actors), when run.</summary>
     public PhaseResult? Client { get; init; }
 
-    /// <summary>Runtime round trips per second divided by the baseline's (null without <c>--baseline</c>).</summary>
-    public double? Ratio => Baseline is { RoundTripsPerSecond: > 0 } b ? Math.Round(Runtime.RoundTripsPerSecond / b.RoundTripsPerSecond, 3) : null;
+    /// <summary>Every measured runtime phase, one per round (<see cref="Runtime"/> is the median one).</summary>
+    public IReadOnlyList<PhaseResult> RuntimeRounds { get; init; } = [];
+
+    /// <summary>Every measured baseline phase, one per round (empty without <c>--baseline</c>).</summary>
+    public IReadOnlyList<PhaseResult> BaselineRounds { get; init; } = [];
+
+    /// <summary>
+    /// The runtime's mean round trips per second over the counted rounds divided by the baseline's (null without
+    /// <c>--baseline</c>). With three or more rounds the first is not counted: the first measured phase of a
+    /// process is slower whatever the mode (thread-pool growth, JIT tiering, GC budgets still settling).
+    /// </summary>
+    public double? Ratio => Baseline is null ? null : Divide(Mean(RuntimeRounds, Runtime, p => p.RoundTripsPerSecond), Mean(BaselineRounds, Baseline, p => p.RoundTripsPerSecond));
+
+    private static double Mean(IReadOnlyList<PhaseResult> rounds, PhaseResult single, Func<PhaseResult, double> f) =>
+        rounds.Count > 0 ? LoadRunner.Counted(rounds).Average(f) : f(single);
+
+    private static double? Divide(double a, double b) => b > 0 ? Math.Round(a / b, 3) : null;
 
     /// <summary>
     /// The baseline's CPU per round trip divided by the runtime's (null without <c>--baseline</c>): what the throughput
     /// ratio would be if the process were CPU-bound on a machine of its own, so it is steadier on a busy machine.
     /// </summary>
-    public double? CpuRatio => Baseline is { CpuMicrosPerRoundTrip: > 0 } b && Runtime.CpuMicrosPerRoundTrip > 0
-        ? Math.Round(b.CpuMicrosPerRoundTrip / Runtime.CpuMicrosPerRoundTrip, 3) : null;
+    public double? CpuRatio => Baseline is null ? null
+        : Divide(Mean(BaselineRounds, Baseline, p => p.CpuMicrosPerRoundTrip), Mean(RuntimeRounds, Runtime, p => p.CpuMicrosPerRoundTrip));
 }
 
 /// <summary>What the numbers were measured on.</summary>
@@ -34,6 +49,9 @@ public sealed record MachineInfo(string Os, string Framework, int ProcessorCount
 /// <summary>Runs the load (runtime, then the baseline when asked) and formats the report.</summary>
 public static class LoadRunner
 {
+    /// <summary>The rounds that count: all but the first when there are three or more (the first settles the process).</summary>
+    internal static IReadOnlyList<PhaseResult> Counted(IReadOnlyList<PhaseResult> rounds) => rounds.Count >= 3 ? rounds.Skip(1).ToList() : rounds;
+
     /// <summary>JSON settings of <c>--json</c> (camelCase).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -75,31 +93,57 @@ public static class LoadRunner
         var image = options.Image ?? target.DefaultImage;
         var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) + "-" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture);
 
+        // Every mode is created and warmed up before any is measured: the phases share the HTTP stack, the
+        // signer and the in-process server, and whichever ran first used to pay their JIT tiering (tier-0
+        // code, no dynamic PGO yet) inside its measurement.
         await using var runtime = new RuntimeMode(BackendAIRuntime.Create(target.ClientOptions));
-        var result = await PhaseAsync(runtime, image, options, $"rt{run}", progress, cancellationToken).ConfigureAwait(false);
-        PhaseResult? baseline = null;
-        if (options.Baseline)
+        await using var plain = options.Baseline ? new BaselineMode(target.ClientOptions) : null;
+        await using var direct = options.Client ? new ClientMode(new BackendAI.Client.BackendAIClient(target.ClientOptions)) : null;
+        ILoadMode?[] modes = [runtime, plain, direct];
+        if (options.Warmup)
         {
-            await using var plain = new BaselineMode(target.ClientOptions);
-            baseline = await PhaseAsync(plain, image, options, $"bl{run}", progress, cancellationToken).ConfigureAwait(false);
+            foreach (var mode in modes)
+                if (mode is not null) await WarmUpAsync(mode, image, options, $"w{run}", cancellationToken).ConfigureAwait(false);
         }
-        PhaseResult? client = null;
-        if (options.Client)
+
+        var results = new List<PhaseResult>?[modes.Length];
+        for (var round = 0; round < options.Rounds; round++)
         {
-            await using var direct = new ClientMode(new BackendAI.Client.BackendAIClient(target.ClientOptions));
-            client = await PhaseAsync(direct, image, options, $"cl{run}", progress, cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < modes.Length; k++)
+            {
+                var i = round % 2 == 0 ? k : modes.Length - 1 - k;
+                if (modes[i] is not { } mode) continue;
+                var phase = await PhaseAsync(mode, image, options, $"{mode.Name[..2]}{round}-{run}", progress, cancellationToken).ConfigureAwait(false);
+                (results[i] ??= []).Add(phase);
+            }
         }
-        return new LoadReport(target.Description, image, MachineInfo.Current, result, baseline) { Client = client };
+        static PhaseResult? Median(List<PhaseResult>? phases)
+        {
+            if (phases is null) return null;
+            var counted = Counted(phases);
+            return counted.OrderBy(p => p.RoundTripsPerSecond).ElementAt(counted.Count / 2);
+        }
+        return new LoadReport(target.Description, image, MachineInfo.Current, Median(results[0])!, Median(results[1]))
+        {
+            Client = Median(results[2]),
+            RuntimeRounds = results[0]!,
+            BaselineRounds = results[1] ?? [],
+        };
+    }
+
+    /// <summary>
+    /// Enough round trips, long enough, for the shared hot paths to reach their optimized JIT tier:
+    /// up to one session per concurrent caller, 60 executions each.
+    /// </summary>
+    private static async Task WarmUpAsync(ILoadMode mode, string image, LoadOptions o, string prefix, CancellationToken ct)
+    {
+        await using var warm = new PhaseRecorder("warmup");
+        await Workload.RunAsync(mode, image, Math.Min(o.Sessions, o.Concurrency), Math.Min(o.Executions, 60), o.Concurrency,
+            prefix + mode.Name, warm, ct).ConfigureAwait(false);
     }
 
     private static async Task<PhaseResult> PhaseAsync(ILoadMode mode, string image, LoadOptions o, string prefix, TextWriter? progress, CancellationToken ct)
     {
-        if (o.Warmup)
-        {
-            await using var warm = new PhaseRecorder("warmup");
-            await Workload.RunAsync(mode, image, Math.Min(o.Sessions, 4), Math.Min(o.Executions, 5), Math.Min(o.Concurrency, 4),
-                prefix + "w", warm, ct).ConfigureAwait(false);
-        }
         // Start both phases from a comparable heap.
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -146,7 +190,7 @@ public static class LoadRunner
         foreach (var phase in new[] { report.Runtime, report.Baseline, report.Client })
             if (phase is { Errors: > 0 })
                 foreach (var (type, n) in phase.ErrorsByType) w.WriteLine($"  {phase.Name} error {type}: {n}");
-        if (report.Ratio is { } r) w.WriteLine($"\nruntime/baseline throughput ratio: {r.ToString("0.000", CultureInfo.InvariantCulture)}");
+        if (report.Ratio is { } r) w.WriteLine($"\nruntime/baseline throughput ratio: {r.ToString("0.000", CultureInfo.InvariantCulture)} (mean over {Counted(report.RuntimeRounds).Count} counted round(s) of {report.RuntimeRounds.Count}, alternating which mode runs first; columns show each mode's median counted round)");
         if (report.CpuRatio is { } c) w.WriteLine($"baseline/runtime CPU-per-round-trip ratio: {c.ToString("0.000", CultureInfo.InvariantCulture)}");
         return w.ToString().TrimEnd();
     }
