@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using BackendAI.Actors.Reactive;
 
 namespace BackendAI.Actors.Events;
 
@@ -50,60 +49,44 @@ public sealed record EventStreamState(EventStreamStatus Status, int Attempt = 0,
 /// </summary>
 internal sealed class EventStreamStateCell(int bufferSize = 32)
 {
-    private readonly object _gate = new();
-    private readonly List<Channel<EventStreamState>> _subscribers = [];
+    private readonly ReplaySubscribers<EventStreamState> _subscribers = new(bufferSize);
     private EventStreamState _current = EventStreamState.Initial;
     private bool _completed;
 
-    public EventStreamState Current { get { lock (_gate) return _current; } }
+    public EventStreamState Current { get { lock (_subscribers.Gate) return _current; } }
 
     public void Set(EventStreamState state)
     {
-        lock (_gate)
+        lock (_subscribers.Gate)
         {
             if (_completed) return;
             _current = state;
-            foreach (var s in _subscribers) s.Writer.TryWrite(state);
+            _subscribers.Publish(state);
         }
     }
 
     /// <summary>The runtime is gone: publish <see cref="EventStreamStatus.Stopped"/> and complete every subscription.</summary>
     public void Complete()
     {
-        lock (_gate)
+        lock (_subscribers.Gate)
         {
             if (_completed) return;
             if (_current.Status != EventStreamStatus.Stopped)
             {
                 _current = new EventStreamState(EventStreamStatus.Stopped);
-                foreach (var s in _subscribers) s.Writer.TryWrite(_current);
+                _subscribers.Publish(_current);
             }
             _completed = true;
-            foreach (var s in _subscribers) s.Writer.TryComplete();
-            _subscribers.Clear();
+            _subscribers.CompleteAll();
         }
     }
 
-    public async IAsyncEnumerable<EventStreamState> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var channel = Channel.CreateBounded<EventStreamState>(new BoundedChannelOptions(bufferSize)
+    public IAsyncEnumerable<EventStreamState> ReadAllAsync(CancellationToken cancellationToken) =>
+        _subscribers.ReadAllAsync(writer =>
         {
-            FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false,
-        });
-        lock (_gate)
-        {
-            channel.Writer.TryWrite(_current);
-            if (_completed) channel.Writer.TryComplete();
-            else _subscribers.Add(channel);
-        }
-        try
-        {
-            await foreach (var state in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return state;
-        }
-        finally
-        {
-            lock (_gate) _subscribers.Remove(channel);
-        }
-    }
+            writer.TryWrite(_current);
+            if (!_completed) return true;
+            writer.TryComplete();
+            return false;
+        }, cancellationToken);
 }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using BackendAI.Actors.Sessions;
 using BackendAI.Client;
 
@@ -11,23 +10,22 @@ namespace BackendAI.Actors.Reactive;
 /// </summary>
 internal sealed class SessionStatusCell(string sessionId, SessionStatus? initial, int bufferSize)
 {
-    private readonly object _gate = new();
-    private readonly List<Channel<SessionStatus>> _subscribers = [];
+    private readonly ReplaySubscribers<SessionStatus> _subscribers = new(bufferSize);
     private readonly List<(Func<SessionStatus, bool> Predicate, TaskCompletionSource<SessionStatus> Tcs)> _waiters = [];
     private SessionStatus? _current = initial;
     private Exception? _failure;
 
     public string SessionId => sessionId;
 
-    public SessionStatus? Current { get { lock (_gate) return _current; } }
+    public SessionStatus? Current { get { lock (_subscribers.Gate) return _current; } }
 
     public void Set(SessionStatus status)
     {
-        lock (_gate)
+        lock (_subscribers.Gate)
         {
             if (_current == status || _failure is not null) return;
             _current = status;
-            foreach (var s in _subscribers) s.Writer.TryWrite(status);
+            _subscribers.Publish(status);
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 var (predicate, tcs) = _waiters[i];
@@ -45,7 +43,7 @@ internal sealed class SessionStatusCell(string sessionId, SessionStatus? initial
 
     public void Fail(Exception cause)
     {
-        lock (_gate)
+        lock (_subscribers.Gate)
         {
             if (_failure is not null) return;
             _failure = cause;
@@ -57,7 +55,7 @@ internal sealed class SessionStatusCell(string sessionId, SessionStatus? initial
 
     public Task<SessionStatus> WaitAsync(Func<SessionStatus, bool> predicate, CancellationToken cancellationToken)
     {
-        lock (_gate)
+        lock (_subscribers.Gate)
         {
             if (_current is { } now && predicate(now)) return Task.FromResult(now);
             if (_failure is not null) return Task.FromException<SessionStatus>(_failure);
@@ -71,34 +69,15 @@ internal sealed class SessionStatusCell(string sessionId, SessionStatus? initial
     }
 
     /// <summary>A subscription that starts with the current status and ends after a terminal one.</summary>
-    public async IAsyncEnumerable<SessionStatus> ReadAllAsync(
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var channel = Channel.CreateBounded<SessionStatus>(new BoundedChannelOptions(bufferSize)
+    public IAsyncEnumerable<SessionStatus> ReadAllAsync(CancellationToken cancellationToken) =>
+        _subscribers.ReadAllAsync(writer =>
         {
-            FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = false,
-        });
-        lock (_gate)
-        {
-            if (_current is { } now) channel.Writer.TryWrite(now);
-            if (_failure is not null) channel.Writer.TryComplete(_failure);
-            else if (_current is { } c && SessionLifecycle.IsTerminal(c)) channel.Writer.TryComplete();
-            else _subscribers.Add(channel);
-        }
-        try
-        {
-            await foreach (var status in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-                yield return status;
-        }
-        finally
-        {
-            lock (_gate) _subscribers.Remove(channel);
-        }
-    }
+            if (_current is { } now) writer.TryWrite(now);
+            if (_failure is not null) writer.TryComplete(_failure);
+            else if (_current is { } c && SessionLifecycle.IsTerminal(c)) writer.TryComplete();
+            else return true;
+            return false;
+        }, cancellationToken);
 
-    private void CompleteAll(Exception? error)
-    {
-        foreach (var s in _subscribers) s.Writer.TryComplete(error);
-        _subscribers.Clear();
-    }
+    private void CompleteAll(Exception? error) => _subscribers.CompleteAll(error);
 }
