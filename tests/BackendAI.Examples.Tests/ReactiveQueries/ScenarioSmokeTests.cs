@@ -14,7 +14,8 @@ public sealed class ScenarioSmokeTests
         await using var local = await LocalBackend.StartAsync(ScenarioServer.Options(), cts.Token);
         await using var runtime = BackendAIRuntime.Create(ScenarioServer.ClientOptions(local));
         var output = new StringWriter();
-        var threshold = TimeSpan.FromMilliseconds(500);
+        // Well above a normal start on a loaded 2-core CI machine (seen near 1 s), so only the session kept waiting counts.
+        var threshold = TimeSpan.FromMilliseconds(2500);
 
         var report = await Scenario.RunAsync(runtime, new ScenarioOptions(threshold, TimeSpan.FromMinutes(5)), output, cts.Token);
 
