@@ -78,8 +78,13 @@ public sealed class EventStreamSpec(ITestOutputHelper output)
         var moveA = a.MoveNextAsync().AsTask();
         var moveB = b.MoveNextAsync().AsTask();
         var conn = await NextConnection();
-        await Task.Delay(200);   // both subscriptions attach to the hub (hot: no replay)
-        conn.Push(FakeSessionApi.Event("session_started", "x"));
+        // The hub is hot (no replay) and a subscription attaches asynchronously: push until both have one.
+        var both = Task.WhenAll(moveA, moveB);
+        while (!both.IsCompleted && !cts.IsCancellationRequested)
+        {
+            conn.Push(FakeSessionApi.Event("session_started", "x"));
+            await Task.WhenAny(both, Task.Delay(50, cts.Token));
+        }
         Assert.True(await moveA);
         Assert.True(await moveB);
         Assert.Equal("session_started", a.Current.Name);
