@@ -16,19 +16,6 @@ public class PullAndDestroyTests
 
     private static string NewName() => "p-" + Guid.NewGuid().ToString("N")[..12];
 
-    private static async Task<string> WaitForStatusAsync(LocalBackend backend, Guid id, params string[] statuses)
-    {
-        var sw = Stopwatch.StartNew();
-        var source = backend.Services.GetRequiredService<ISessionQuerySource>();
-        while (sw.Elapsed < Budget)
-        {
-            var s = source.Find(id)!.Status;
-            if (statuses.Contains(s)) return s;
-            await Task.Delay(10);
-        }
-        throw new TimeoutException($"session {id} never reached {string.Join("/", statuses)}; now {source.Find(id)!.Status}");
-    }
-
     private static async Task<(HttpResponseMessage Response, SseReader Reader)> OpenEventsAsync(SignedHttp http, string name, CancellationToken ct)
     {
         var response = await http.Client.SendAsync(http.Build(HttpMethod.Get, $"/events/session?sessionName={name}&scope=*"),
@@ -116,7 +103,7 @@ public class PullAndDestroyTests
         var created = await admin.JsonAsync(HttpMethod.Post, "/session",
             new JsonObject { ["name"] = name, ["image"] = "sim:absent-2", ["enqueueOnly"] = true }, 201, cts.Token);
         var id = Guid.Parse(created!["sessionId"]!.GetValue<string>());
-        await WaitForStatusAsync(backend, id, "PULLING");
+        await backend.WaitForStatusAsync(id, "PULLING");
 
         var info = await admin.JsonAsync(HttpMethod.Get, $"/session/{name}", cancellationToken: cts.Token);
         Assert.Equal("PULLING", info!["status"]!.GetValue<string>());
@@ -158,7 +145,7 @@ public class PullAndDestroyTests
 
             var events = await sse.ReadUntilAsync("session_terminated", cts.Token);
             Assert.Equal(["kernel_terminating", "kernel_terminated", "session_terminated"], events.Select(e => e.Event));
-            Assert.Equal("TERMINATED", await WaitForStatusAsync(backend, id, "TERMINATED"));
+            Assert.Equal("TERMINATED", await backend.WaitForStatusAsync(id, "TERMINATED"));
         }
     }
 }

@@ -34,19 +34,6 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
     private async Task<JsonNode> InfoAsync(SignedHttp http, string reference) =>
         (await http.JsonAsync(HttpMethod.Get, $"/session/{reference}"))!;
 
-    private async Task<string> WaitForStatusAsync(SignedHttp http, Guid id, params string[] statuses)
-    {
-        var sw = Stopwatch.StartNew();
-        var source = fx.Backend.Services.GetRequiredService<ISessionQuerySource>();
-        while (sw.Elapsed < Budget)
-        {
-            var s = source.Find(id)!.Status;
-            if (statuses.Contains(s)) return s;
-            await Task.Delay(10);
-        }
-        throw new TimeoutException($"session {id} never reached {string.Join("/", statuses)}; now {source.Find(id)!.Status}");
-    }
-
     [Fact]
     public async Task Server41_43_create_with_client_py_body_returns_201_running()
     {
@@ -68,7 +55,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var body = await fx.Admin.JsonAsync(HttpMethod.Post, "/session", b, 201);
         Assert.Equal("PENDING", body!["status"]!.GetValue<string>());
         Assert.Empty(body["servicePorts"]!.AsArray());
-        await WaitForStatusAsync(fx.Admin, Guid.Parse(body["sessionId"]!.GetValue<string>()), "RUNNING");
+        await fx.Backend.WaitForStatusAsync(Guid.Parse(body["sessionId"]!.GetValue<string>()), "RUNNING");
     }
 
     [Fact]
@@ -213,7 +200,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
     {
         var (id, name) = await fx.CreateSessionAsync(fx.User);
         await fx.User.JsonAsync(HttpMethod.Delete, $"/session/{name}");
-        await WaitForStatusAsync(fx.User, id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
         using var r = await fx.User.GetAsync($"/session/{id}");
         await ProblemAsync(r, HttpStatusCode.NotFound, "object-not-found");
         var (id2, _) = await fx.CreateSessionAsync(fx.User, name: name);
@@ -254,7 +241,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var (id, name) = await fx.CreateSessionAsync(fx.User);
         var body = await fx.User.JsonAsync(HttpMethod.Delete, $"/session/{name}");
         Assert.NotNull(body!["stats"]);
-        Assert.Equal("TERMINATED", await WaitForStatusAsync(fx.User, id, "TERMINATED"));
+        Assert.Equal("TERMINATED", await fx.Backend.WaitForStatusAsync(id, "TERMINATED"));
         var view = fx.Backend.Services.GetRequiredService<ISessionQuerySource>().Find(id)!;
         Assert.Equal("user-requested", view.StatusInfo);
         Assert.NotNull(view.TerminatedAt);
@@ -295,7 +282,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var p = await ProblemAsync(r, HttpStatusCode.Forbidden, "generic-forbidden");
         Assert.Equal("Cannot destroy kernels in error status", p["msg"]!.GetValue<string>());
         await fx.Admin.JsonAsync(HttpMethod.Delete, $"/session/{name}?forced=true");
-        Assert.Equal("TERMINATED", await WaitForStatusAsync(fx.Admin, id, "TERMINATED"));
+        Assert.Equal("TERMINATED", await fx.Backend.WaitForStatusAsync(id, "TERMINATED"));
         Assert.Equal("force-terminated", fx.Backend.Services.GetRequiredService<ISessionQuerySource>().Find(id)!.StatusInfo);
     }
 
@@ -459,7 +446,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var live = await fx.User.JsonAsync(HttpMethod.Get, $"/session/{name}/logs");
         Assert.IsType<string>(live!["result"]!["logs"]!.GetValue<string>());
         await fx.User.JsonAsync(HttpMethod.Delete, $"/session/{name}");
-        await WaitForStatusAsync(fx.User, id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
         var after = await fx.User.JsonAsync(HttpMethod.Get, $"/session/{id}/logs");
         Assert.Equal(live["result"]!["logs"]!.GetValue<string>(), after!["result"]!["logs"]!.GetValue<string>());
     }
@@ -474,7 +461,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var info = await InfoAsync(fx.User, newName);
         Assert.Equal(id.ToString("N"), info["containerId"]!.GetValue<string>());
         await fx.User.JsonAsync(HttpMethod.Delete, $"/session/{newName}");
-        await WaitForStatusAsync(fx.User, id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
         using var r2 = await fx.User.PostAsync($"/session/{id}/rename?name={NewName()}");
         var p = await ProblemAsync(r2, HttpStatusCode.BadRequest, "invalid-api-params");
         Assert.Equal("Can't change name of not running session", p["msg"]!.GetValue<string>());
@@ -510,7 +497,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         b["startupCommand"] = command;
         var body = await fx.User.JsonAsync(HttpMethod.Post, "/session", b, 201);
         var id = Guid.Parse(body!["sessionId"]!.GetValue<string>());
-        await WaitForStatusAsync(fx.User, id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
         var view = fx.Backend.Services.GetRequiredService<ISessionQuerySource>().Find(id)!;
         Assert.Equal(expected, view.Result);
         Assert.Equal("BATCH", view.Type);
@@ -532,10 +519,10 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var second = await fx.User.JsonAsync(HttpMethod.Post, "/session", dependent, 201);
         var secondId = Guid.Parse(second!["sessionId"]!.GetValue<string>());
         var source = fx.Backend.Services.GetRequiredService<ISessionQuerySource>();
-        await WaitForStatusAsync(fx.User, firstId, "RUNNING");
+        await fx.Backend.WaitForStatusAsync(firstId, "RUNNING");
         Assert.Equal("PENDING", source.Find(secondId)!.Status);
         Assert.Equal("predicate-checks-failed", source.Find(secondId)!.StatusInfo);
-        await WaitForStatusAsync(fx.User, secondId, "RUNNING");
+        await fx.Backend.WaitForStatusAsync(secondId, "RUNNING");
         Assert.Equal("SUCCESS", source.Find(firstId)!.Result);
     }
 
@@ -573,7 +560,7 @@ public class SessionApiTests(LocalServerFixture fx) : IClassFixture<LocalServerF
         var info = await InfoAsync(fx.User, id.ToString());
         Assert.Equal(WellKnownKeypairs.User.UserId.ToString(), info["userId"]!.GetValue<string>());
         await fx.Admin.JsonAsync(HttpMethod.Delete, $"/session/{id}?owner_access_key={WellKnownKeypairs.User.AccessKey}");
-        await WaitForStatusAsync(fx.Admin, id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
     }
 
     [Fact]

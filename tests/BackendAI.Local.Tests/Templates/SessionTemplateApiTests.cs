@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,8 +11,6 @@ namespace BackendAI.Local.Tests.Templates;
 /// <summary><c>/template/session</c> CRUD and <c>POST /session/_/create-from-template</c> (sessions.md §4).</summary>
 public class SessionTemplateApiTests(LocalServerFixture fx) : IClassFixture<LocalServerFixture>
 {
-    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(20);
-
     private static string NewName() => "tp-" + Guid.NewGuid().ToString("N")[..12];
 
     internal static JsonObject TemplateDoc(string image = "sim", string? name = null) => new()
@@ -47,19 +44,6 @@ public class SessionTemplateApiTests(LocalServerFixture fx) : IClassFixture<Loca
         var id = body!["id"]!.GetValue<string>();
         Assert.Matches("^[0-9a-f]{32}$", id);
         return id;
-    }
-
-    private async Task<string> WaitForStatusAsync(Guid id, params string[] statuses)
-    {
-        var sw = Stopwatch.StartNew();
-        var source = fx.Backend.Services.GetRequiredService<ISessionQuerySource>();
-        while (sw.Elapsed < Budget)
-        {
-            var s = source.Find(id)!.Status;
-            if (statuses.Contains(s)) return s;
-            await Task.Delay(10);
-        }
-        throw new TimeoutException($"session {id} never reached {string.Join("/", statuses)}");
     }
 
     [Fact]
@@ -173,7 +157,7 @@ public class SessionTemplateApiTests(LocalServerFixture fx) : IClassFixture<Loca
         var stdout = string.Concat(run!["result"]!["console"]!.AsArray().Where(c => c![0]!.GetValue<string>() == "stdout").Select(c => c![1]!.GetValue<string>()));
         Assert.Equal("booted\nFOO=bar\n", stdout);
         await fx.User.JsonAsync(HttpMethod.Delete, $"/session/{name}");
-        await WaitForStatusAsync(id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
     }
 
     [Fact]
@@ -210,7 +194,7 @@ public class SessionTemplateApiTests(LocalServerFixture fx) : IClassFixture<Loca
         var created = await fx.User.JsonAsync(HttpMethod.Post, "/session/_/create-from-template",
             new JsonObject { ["template_id"] = templateId, ["name"] = NewName() }, 201);
         var id = Guid.Parse(created!["sessionId"]!.GetValue<string>());
-        await WaitForStatusAsync(id, "TERMINATED");
+        await fx.Backend.WaitForStatusAsync(id, "TERMINATED");
         var view = fx.Backend.Services.GetRequiredService<ISessionQuerySource>().Find(id)!;
         Assert.Equal("BATCH", view.Type);
         Assert.Equal("SUCCESS", view.Result);
